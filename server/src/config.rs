@@ -1,0 +1,195 @@
+//! The server's one configuration struct, filled by clap from command-line
+//! flags and `PUSHWIRE_*` environment variables. Every limit the server
+//! enforces lives here with its documented default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Default listen address: loopback only, so an unconfigured server is never
+/// reachable from the network.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// Events kept per topic for Last-Event-ID replay.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 1024;
+/// Frames queued per subscriber before it counts as too slow and is cut off.
+pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 256;
+/// Interval of the heartbeat comment on idle SSE connections.
+pub const DEFAULT_HEARTBEAT_MS: u64 = 15_000;
+/// Interval of the monitoring sampler.
+pub const DEFAULT_MONITORING_MS: u64 = 500;
+/// Open TCP connections accepted at once; more are answered 503.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Topics that may exist at once.
+pub const DEFAULT_MAX_TOPICS: usize = 10_000;
+/// Topics one subscription may follow.
+pub const DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION: usize = 32;
+/// Largest accepted publish body, in bytes (64 KiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Time given to connections to finish after SIGINT/SIGTERM.
+pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 4_000;
+/// `Retry-After` sent with a 503 when the server is full, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// pushwire: typed real-time server push over Server-Sent Events.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "pushwire", version, about)]
+pub struct Config {
+    /// Address to listen on. Binding to a non-loopback address requires --publish-token.
+    #[arg(long, env = "PUSHWIRE_ADDR", default_value = DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+
+    /// Directory of static files served at `/` (the demo page).
+    #[arg(long, env = "PUSHWIRE_WWW_DIR", default_value = "www")]
+    pub www_dir: PathBuf,
+
+    /// Events kept per topic for Last-Event-ID replay.
+    #[arg(long, env = "PUSHWIRE_REPLAY_CAPACITY", default_value_t = DEFAULT_REPLAY_CAPACITY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub replay_capacity: usize,
+
+    /// Frames queued per subscriber; a subscriber that falls further behind is
+    /// disconnected and resumes through replay.
+    #[arg(long, env = "PUSHWIRE_SUBSCRIBER_QUEUE", default_value_t = DEFAULT_SUBSCRIBER_QUEUE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub subscriber_queue: usize,
+
+    /// Milliseconds between heartbeat comments on an idle SSE connection.
+    #[arg(long, env = "PUSHWIRE_HEARTBEAT_MS", default_value_t = DEFAULT_HEARTBEAT_MS,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub heartbeat_ms: u64,
+
+    /// Milliseconds between samples published on the `monitoring` topic.
+    #[arg(long, env = "PUSHWIRE_MONITORING_MS", default_value_t = DEFAULT_MONITORING_MS,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub monitoring_ms: u64,
+
+    /// Open connections accepted at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "PUSHWIRE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Topics that may exist at once; publishing to a new topic beyond this answers 507.
+    #[arg(long, env = "PUSHWIRE_MAX_TOPICS", default_value_t = DEFAULT_MAX_TOPICS)]
+    pub max_topics: usize,
+
+    /// Topics one `/sse/subscribe` connection may follow.
+    #[arg(long, env = "PUSHWIRE_MAX_TOPICS_PER_SUBSCRIPTION", default_value_t = DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION)]
+    pub max_topics_per_subscription: usize,
+
+    /// Largest accepted publish body in bytes.
+    #[arg(long, env = "PUSHWIRE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// Bearer token required to publish. Required when listening on a non-loopback address.
+    #[arg(long, env = "PUSHWIRE_PUBLISH_TOKEN", hide_env_values = true)]
+    pub publish_token: Option<String>,
+
+    /// Origins allowed to read responses cross-origin (comma-separated, or `*`).
+    #[arg(long, env = "PUSHWIRE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Milliseconds open connections get to finish after SIGINT/SIGTERM.
+    #[arg(long, env = "PUSHWIRE_SHUTDOWN_GRACE_MS", default_value_t = DEFAULT_SHUTDOWN_GRACE_MS)]
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // Parsing no arguments yields exactly the documented defaults,
+        // ignoring the environment so tests are not affected by it.
+        Config {
+            addr: DEFAULT_ADDR.parse().unwrap_or_else(|_| unreachable_addr()),
+            www_dir: PathBuf::from("www"),
+            replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            subscriber_queue: DEFAULT_SUBSCRIBER_QUEUE,
+            heartbeat_ms: DEFAULT_HEARTBEAT_MS,
+            monitoring_ms: DEFAULT_MONITORING_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_topics: DEFAULT_MAX_TOPICS,
+            max_topics_per_subscription: DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            publish_token: None,
+            cors_origins: Vec::new(),
+            shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
+        }
+    }
+}
+
+fn unreachable_addr() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+/// A configuration the server refuses to start with.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Publishing would be open to anyone who can reach the address.
+    #[error(
+        "refusing to listen on {0} without a publish token: anyone who can reach it could publish. \
+         Set --publish-token (PUSHWIRE_PUBLISH_TOKEN) or listen on a loopback address"
+    )]
+    PublicWithoutToken(SocketAddr),
+    /// An empty token would match an empty bearer credential.
+    #[error("the publish token must not be empty")]
+    EmptyToken,
+}
+
+impl Config {
+    /// Checks the rules that clap cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.publish_token.as_deref() == Some("") {
+            return Err(ConfigError::EmptyToken);
+        }
+        if !self.addr.ip().is_loopback() && self.publish_token.is_none() {
+            return Err(ConfigError::PublicWithoutToken(self.addr));
+        }
+        Ok(())
+    }
+
+    /// Heartbeat interval as a duration.
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms)
+    }
+
+    /// Monitoring sample interval as a duration.
+    pub fn monitoring_interval(&self) -> Duration {
+        Duration::from_millis(self.monitoring_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_constants() {
+        let parsed = Config::try_parse_from(["pushwire"]).expect("no arguments parse");
+        let default = Config::default();
+        assert_eq!(parsed.addr, default.addr);
+        assert_eq!(parsed.replay_capacity, DEFAULT_REPLAY_CAPACITY);
+        assert_eq!(parsed.heartbeat_ms, DEFAULT_HEARTBEAT_MS);
+    }
+
+    #[test]
+    fn refuses_public_address_without_token() {
+        let mut config = Config {
+            addr: "0.0.0.0:8080".parse().expect("valid"),
+            ..Config::default()
+        };
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::PublicWithoutToken(_))
+        ));
+        config.publish_token = Some("secret".into());
+        assert!(config.validate().is_ok());
+        config.publish_token = Some(String::new());
+        assert!(matches!(config.validate(), Err(ConfigError::EmptyToken)));
+    }
+
+    #[test]
+    fn cors_origins_split_on_commas() {
+        let c = Config::try_parse_from(["pushwire", "--cors-origins", "http://a:1,http://b:2"])
+            .expect("parses");
+        assert_eq!(c.cors_origins, ["http://a:1", "http://b:2"]);
+    }
+}

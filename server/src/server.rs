@@ -1,0 +1,170 @@
+//! The accept loop: connection limits and graceful shutdown, done explicitly
+//! (in the manner of tokio's mini-redis) rather than hidden in a framework.
+//!
+//! * Every accepted socket is counted; past `max_connections` a connection is
+//!   answered `503` with `Retry-After` and closed, so the server never runs
+//!   out of file descriptors serving streams it cannot keep.
+//! * On shutdown the listener closes, every SSE stream ends cleanly (clients
+//!   reconnect and resume by id), hub queues close, and open connections get
+//!   `shutdown_grace_ms` to finish before the server returns anyway.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::StatusCode;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
+use tower_service::Service;
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::stats::Stats;
+use crate::{monitoring, routes};
+
+/// How long the accept loop pauses after an accept error such as EMFILE,
+/// giving closing connections time to free descriptors.
+pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+/// Longest a client may take to send a request head.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Counts one open TCP connection; logs its open and close at debug level.
+struct ConnectionGuard {
+    stats: Arc<Stats>,
+    peer: SocketAddr,
+    opened: Instant,
+}
+
+impl ConnectionGuard {
+    fn new(stats: Arc<Stats>, peer: SocketAddr) -> Self {
+        stats.connections_open.fetch_add(1, Relaxed);
+        stats.connections_total.fetch_add(1, Relaxed);
+        tracing::debug!(%peer, "connection open");
+        ConnectionGuard {
+            stats,
+            peer,
+            opened: Instant::now(),
+        }
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.stats.connections_open.fetch_sub(1, Relaxed);
+        tracing::debug!(peer = %self.peer, duration_ms = self.opened.elapsed().as_millis() as u64, "connection closed");
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then shuts down
+/// gracefully. Also runs the monitoring sampler for as long as it serves.
+pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) {
+    let sampler = tokio::spawn(monitoring::run(
+        app.hub.clone(),
+        app.stats.clone(),
+        app.config.monitoring_interval(),
+        app.shutdown.clone(),
+    ));
+    let service = warp::service(routes::routes(app.clone()));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (socket, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    handle_accept_error(err).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+            () = app.shutdown.cancelled() => break,
+        };
+        if app.stats.connections_open.load(Relaxed) as usize >= app.config.max_connections {
+            app.stats.connections_rejected.fetch_add(1, Relaxed);
+            tokio::spawn(reject_full(socket));
+            continue;
+        }
+        // Events must leave at once, not wait for Nagle to coalesce them.
+        let _ = socket.set_nodelay(true);
+        let guard = ConnectionGuard::new(app.stats.clone(), peer);
+        let stats = app.stats.clone();
+        let service = service.clone();
+        let svc = service_fn(move |req| {
+            let started = Instant::now();
+            let mut service = service.clone();
+            let stats = stats.clone();
+            async move {
+                let res = service.call(req).await;
+                stats.record_response(started.elapsed());
+                res
+            }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(socket), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(err) = conn.await {
+                tracing::debug!(%err, peer = %guard.peer, "connection ended with an error");
+            }
+            drop(guard);
+        });
+    }
+
+    tracing::info!("shutting down: closing streams");
+    drop(listener);
+    app.shutdown.cancel();
+    app.hub.close_all();
+    let grace = Duration::from_millis(app.config.shutdown_grace_ms);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            ?grace,
+            "connections still open after the grace period; closing them"
+        );
+    }
+    let _ = sampler.await;
+}
+
+async fn handle_accept_error(err: io::Error) {
+    match err.kind() {
+        io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionRefused => {}
+        _ => {
+            tracing::error!(%err, "accept failed");
+            tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
+        }
+    }
+}
+
+/// Answers one request on a connection over the limit with 503 and closes it.
+async fn reject_full(socket: TcpStream) {
+    let svc = service_fn(|_req| async {
+        let mut res = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server is at its connection limit; retry later",
+        )
+        .to_response();
+        res.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        Ok::<_, std::convert::Infallible>(res)
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(false)
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(5))
+        .serve_connection(TokioIo::new(socket), svc);
+    let _ = conn.await;
+}

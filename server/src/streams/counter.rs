@@ -1,0 +1,78 @@
+//! `/sse/counter`: the basic stream. `message` events with data `0`…`count-1`,
+//! id = the number, one per interval (the first at once), then `pushwire.end`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
+use pushwire_protocol::Frame;
+
+use super::{end_frame, Resume};
+use crate::error::ApiError;
+use crate::query::Query;
+
+/// Events sent when `count` is not given.
+pub const DEFAULT_COUNT: u64 = 10;
+/// Largest accepted `count`.
+pub const MAX_COUNT: u64 = 100_000;
+/// Interval when `interval_ms` is not given.
+pub const DEFAULT_INTERVAL_MS: u64 = 1000;
+
+/// Parameters of one counter stream.
+#[derive(Debug, Clone, Copy)]
+pub struct CounterParams {
+    pub count: u64,
+    pub interval: Duration,
+}
+
+impl CounterParams {
+    pub fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(CounterParams {
+            count: q.u64_in("count", DEFAULT_COUNT, 1..=MAX_COUNT)?,
+            interval: Duration::from_millis(q.u64_in(
+                "interval_ms",
+                DEFAULT_INTERVAL_MS,
+                0..=super::MAX_INTERVAL_MS,
+            )?),
+        })
+    }
+}
+
+/// Where a counter stream resumes after `last_event_id`.
+pub fn resume(params: &CounterParams, last_event_id: Option<&str>) -> Resume {
+    super::resume(last_event_id, params.count as usize, |id| {
+        // Canonical decimal only: "007" is not an id we issued.
+        id.parse::<u64>()
+            .ok()
+            .filter(|n| *n < params.count && n.to_string() == id)
+            .map(|n| n as usize)
+    })
+}
+
+/// The counter's frames from position `start`.
+pub fn stream(
+    params: CounterParams,
+    start: usize,
+    reset: Option<Bytes>,
+) -> BoxStream<'static, Bytes> {
+    async_stream::stream! {
+        if let Some(reset) = reset {
+            yield reset;
+        }
+        let mut ticker = tokio::time::interval(params.interval.max(Duration::from_millis(1)));
+        for n in start as u64..params.count {
+            if !params.interval.is_zero() {
+                ticker.tick().await;
+            }
+            let text = n.to_string();
+            match Frame::new().id(&text).data(&text).encode() {
+                Ok(frame) => yield frame,
+                Err(err) => tracing::error!(%err, "failed to encode counter event"),
+            }
+        }
+        if let Some(end) = end_frame() {
+            yield end;
+        }
+    }
+    .boxed()
+}

@@ -1,0 +1,73 @@
+//! `Subscription`: one subscriber's view of the hub, as a stream of encoded
+//! frames: first the replay (or reset) prepared at subscribe time, then the
+//! live frames from its bounded queue.
+//!
+//! Dropping it (the client went away) unregisters it from every topic at
+//! once, so no dead queue lingers until the next publish.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Weak;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use tokio::sync::mpsc;
+
+use crate::hub::Hub;
+
+/// Unregisters a subscription from the hub when dropped.
+#[derive(Debug)]
+pub struct Registration {
+    hub: Weak<Hub>,
+    id: u64,
+}
+
+impl Registration {
+    pub(crate) fn new(hub: Weak<Hub>, id: u64) -> Self {
+        Registration { hub, id }
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.upgrade() {
+            hub.unsubscribe(self.id);
+        }
+    }
+}
+
+/// The frames of one subscription. Ends when the hub closes its queue:
+/// the subscriber was cut off for falling behind, or the server shuts down.
+#[derive(Debug)]
+pub struct Subscription {
+    prelude: VecDeque<Bytes>,
+    queue: mpsc::Receiver<Bytes>,
+    _registration: Registration,
+}
+
+impl Subscription {
+    pub(crate) fn new(
+        prelude: VecDeque<Bytes>,
+        queue: mpsc::Receiver<Bytes>,
+        registration: Registration,
+    ) -> Self {
+        Subscription {
+            prelude,
+            queue,
+            _registration: registration,
+        }
+    }
+}
+
+impl Stream for Subscription {
+    type Item = Bytes;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let this = self.get_mut();
+        if let Some(frame) = this.prelude.pop_front() {
+            return Poll::Ready(Some(frame));
+        }
+        this.queue.poll_recv(cx)
+    }
+}
