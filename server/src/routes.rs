@@ -179,8 +179,10 @@ fn with_cors(
         .and(warp::header::optional::<String>("origin"))
         .map(move |origin: Option<String>| preflight_policy.preflight(origin.as_deref()));
     let policy = app.cors.clone();
+    // Errors are recovered inside, so they carry CORS headers too and a
+    // cross-origin page can read the message.
     let normal = warp::header::optional::<String>("origin")
-        .and(routes)
+        .and(routes.recover(handle_rejection).unify())
         .map(move |origin: Option<String>, res: Response| policy.apply(origin.as_deref(), res));
     preflight
         .or(normal)

@@ -68,6 +68,19 @@ impl TestServer {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// The events of `topic` still in its replay buffer, through the polling API.
+    pub async fn topic_events(&self, topic: &str) -> Vec<serde_json::Value> {
+        let body: serde_json::Value = client()
+            .get(self.url(&format!("/api/topics/{topic}/events?limit=1000")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["events"].as_array().unwrap().clone()
+    }
+
     pub async fn stats(&self) -> serde_json::Value {
         client()
             .get(self.url("/api/stats"))
