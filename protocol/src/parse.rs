@@ -208,18 +208,14 @@ impl Parser {
                 self.data.push('\n');
                 self.has_data = true;
             }
-            b"id" => {
-                if !value.contains(&0) {
-                    self.id_buffer = String::from_utf8_lossy(value).into_owned();
-                }
+            b"id" if !value.contains(&0) => {
+                self.id_buffer = String::from_utf8_lossy(value).into_owned();
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // All digits: only overflow can fail; such a delay is ignored.
-                    if let Ok(ms) = String::from_utf8_lossy(value).parse::<u64>() {
-                        self.retry = Some(ms);
-                        emit(Item::Retry(ms));
-                    }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // All digits: only overflow can fail; such a delay is ignored.
+                if let Ok(ms) = String::from_utf8_lossy(value).parse::<u64>() {
+                    self.retry = Some(ms);
+                    emit(Item::Retry(ms));
                 }
             }
             _ => {}

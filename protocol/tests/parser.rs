@@ -1,5 +1,6 @@
 //! The parser against every rule of the WHATWG "interpreting an event stream"
 //! algorithm; cases follow web-platform-tests' `eventsource/format-*` tests.
+#![allow(clippy::unwrap_used)]
 
 use pushwire_protocol::{Event, Item, Parser};
 

@@ -1,5 +1,6 @@
 //! Property test: whatever the encoder writes, the parser reads back the same
 //! event, however the bytes are chunked.
+#![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
 use pushwire_protocol::{Frame, Item, Parser};

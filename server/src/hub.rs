@@ -331,28 +331,25 @@ impl Hub {
         let st = self.lock();
         let head_id = self.head_id(&st);
         let t = st.topics.get(topic);
-        let resumed = match after.filter(|a| !a.is_empty()) {
-            None => None,
-            Some(raw) => Some(
-                EventId::parse_for(raw, self.epoch)
-                    .and_then(|seq| {
-                        if seq > st.seq {
-                            Err(ResetReason::Future)
-                        } else {
-                            Ok(seq)
-                        }
-                    })
-                    .and_then(|seq| match t {
-                        Some(t) => t
-                            .replay
-                            .after(seq)
-                            .map(|it| it.take(limit + 1).cloned().collect::<Vec<_>>())
-                            .map_err(|_| ResetReason::TooOld),
-                        None => Ok(Vec::new()),
-                    })
-                    .map_err(|reason| reset_for(reason, raw)),
-            ),
-        };
+        let resumed = after.filter(|a| !a.is_empty()).map(|raw| {
+            EventId::parse_for(raw, self.epoch)
+                .and_then(|seq| {
+                    if seq > st.seq {
+                        Err(ResetReason::Future)
+                    } else {
+                        Ok(seq)
+                    }
+                })
+                .and_then(|seq| match t {
+                    Some(t) => t
+                        .replay
+                        .after(seq)
+                        .map(|it| it.take(limit + 1).cloned().collect::<Vec<_>>())
+                        .map_err(|_| ResetReason::TooOld),
+                    None => Ok(Vec::new()),
+                })
+                .map_err(|reason| reset_for(reason, raw))
+        });
         let (mut events, reset) = match resumed {
             None => (
                 t.map(|t| t.replay.latest(limit).cloned().collect())

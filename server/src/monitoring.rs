@@ -65,8 +65,8 @@ impl Sampler {
         let traffic: u64 = self.networks.as_mut().map_or(0, |networks| {
             networks.refresh(true);
             networks
-                .iter()
-                .map(|(_, n)| n.received() + n.transmitted())
+                .values()
+                .map(|n| n.received() + n.transmitted())
                 .sum()
         });
         let (cpu_usage, memory_usage) = self.system.as_mut().map_or((0.0, 0.0), |system| {

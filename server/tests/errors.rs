@@ -8,13 +8,22 @@ use common::{client, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 
-async fn expect_error(res: reqwest::Response, status: u16, contains: &str) -> reqwest::header::HeaderMap {
+async fn expect_error(
+    res: reqwest::Response,
+    status: u16,
+    contains: &str,
+) -> reqwest::header::HeaderMap {
     assert_eq!(res.status().as_u16(), status, "status");
     let headers = res.headers().clone();
     assert_eq!(headers["content-type"], "application/json");
     let body: serde_json::Value = res.json().await.unwrap();
-    let message = body["error"].as_str().unwrap_or_else(|| panic!("no error message in {body}"));
-    assert!(message.contains(contains), "{message:?} does not contain {contains:?}");
+    let message = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error message in {body}"));
+    assert!(
+        message.contains(contains),
+        "{message:?} does not contain {contains:?}"
+    );
     headers
 }
 
@@ -26,29 +35,114 @@ async fn publish_rejects_bad_input_and_publishes_nothing() {
 
     let long_topic = "t".repeat(129);
     for topic in ["bad%20topic", "a.b!", long_topic.as_str(), "caf%C3%A9"] {
-        expect_error(post(&format!("/api/topics/{topic}")).json(&json!({"data": 1})).send().await.unwrap(), 400, "invalid topic").await;
+        expect_error(
+            post(&format!("/api/topics/{topic}"))
+                .json(&json!({"data": 1}))
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "invalid topic",
+        )
+        .await;
     }
     let long = "e".repeat(129);
     for event in ["", long.as_str(), "a\nb", "a\rb"] {
-        expect_error(post("/api/topics/t").json(&json!({"event": event, "data": 1})).send().await.unwrap(), 400, "invalid event name").await;
+        expect_error(
+            post("/api/topics/t")
+                .json(&json!({"event": event, "data": 1}))
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "invalid event name",
+        )
+        .await;
     }
-    expect_error(post("/api/topics/t").json(&json!({"event": "pushwire.reset", "data": 1})).send().await.unwrap(), 400, "reserved").await;
-    expect_error(post("/api/topics/t").body("{not json").send().await.unwrap(), 400, "invalid JSON body").await;
-    expect_error(post("/api/topics/t").json(&json!({"event": "x"})).send().await.unwrap(), 400, "missing field `data`").await;
-    expect_error(post("/api/topics/t").json(&json!({"data": 1, "evnt": "typo"})).send().await.unwrap(), 400, "unknown field `evnt`").await;
-    expect_error(post("/api/topics/t").send().await.unwrap(), 400, "invalid JSON body").await;
+    expect_error(
+        post("/api/topics/t")
+            .json(&json!({"event": "pushwire.reset", "data": 1}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "reserved",
+    )
+    .await;
+    expect_error(
+        post("/api/topics/t")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid JSON body",
+    )
+    .await;
+    expect_error(
+        post("/api/topics/t")
+            .json(&json!({"event": "x"}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "missing field `data`",
+    )
+    .await;
+    expect_error(
+        post("/api/topics/t")
+            .json(&json!({"data": 1, "evnt": "typo"}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "unknown field `evnt`",
+    )
+    .await;
+    expect_error(
+        post("/api/topics/t").send().await.unwrap(),
+        400,
+        "invalid JSON body",
+    )
+    .await;
 
     // Over 64 KiB: refused by Content-Length, and also when streamed chunked.
     let big = json!({ "data": "x".repeat(64 * 1024) }).to_string();
-    expect_error(post("/api/topics/t").body(big.clone()).send().await.unwrap(), 413, "exceeds 65536 bytes").await;
-    let chunks: Vec<Result<String, std::io::Error>> = big.as_bytes().chunks(8192).map(|c| Ok(String::from_utf8_lossy(c).into_owned())).collect();
+    expect_error(
+        post("/api/topics/t")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap(),
+        413,
+        "exceeds 65536 bytes",
+    )
+    .await;
+    let chunks: Vec<Result<String, std::io::Error>> = big
+        .as_bytes()
+        .chunks(8192)
+        .map(|c| Ok(String::from_utf8_lossy(c).into_owned()))
+        .collect();
     let streamed = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
-    expect_error(post("/api/topics/t").body(streamed).send().await.unwrap(), 413, "exceeds").await;
+    expect_error(
+        post("/api/topics/t").body(streamed).send().await.unwrap(),
+        413,
+        "exceeds",
+    )
+    .await;
     // Exactly at the limit is fine.
     let filler = 64 * 1024 - json!({ "data": "" }).to_string().len();
     let at_limit = json!({ "data": "y".repeat(filler) }).to_string();
     assert_eq!(at_limit.len(), 64 * 1024);
-    assert_eq!(post("/api/topics/t").body(at_limit).send().await.unwrap().status(), 202);
+    assert_eq!(
+        post("/api/topics/t")
+            .body(at_limit)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
 
     let published = server.topic_events("t").await;
     assert_eq!(published.len(), 1, "only the valid publish went through");
@@ -61,7 +155,10 @@ async fn parameters_out_of_range_are_400() {
     let server = TestServer::start().await;
     let c = client();
     for (path, needle) in [
-        ("/sse/counter?count=0", "count must be an integer from 1 to 100000"),
+        (
+            "/sse/counter?count=0",
+            "count must be an integer from 1 to 100000",
+        ),
         ("/sse/counter?count=100001", "count must be"),
         ("/sse/counter?interval_ms=abc", "interval_ms must be"),
         ("/sse/demo?interval_ms=-5", "interval_ms must be"),
@@ -76,7 +173,15 @@ async fn parameters_out_of_range_are_400() {
         expect_error(c.get(server.url(path)).send().await.unwrap(), 400, needle).await;
     }
     let many: String = (0..33).map(|i| format!("topic=t{i}&")).collect();
-    expect_error(c.get(server.url(&format!("/sse/subscribe?{many}"))).send().await.unwrap(), 400, "too many topics: 33 given, at most 32").await;
+    expect_error(
+        c.get(server.url(&format!("/sse/subscribe?{many}")))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "too many topics: 33 given, at most 32",
+    )
+    .await;
     server.stop().await;
 }
 
@@ -84,11 +189,39 @@ async fn parameters_out_of_range_are_400() {
 async fn unknown_routes_and_methods() {
     let server = TestServer::start().await;
     let c = client();
-    expect_error(c.get(server.url("/nope")).send().await.unwrap(), 404, "no such route").await;
-    expect_error(c.post(server.url("/nope")).send().await.unwrap(), 404, "no such route").await;
-    expect_error(c.get(server.url("/sse/counter/extra")).send().await.unwrap(), 404, "no such route").await;
-    expect_error(c.delete(server.url("/api/stats")).send().await.unwrap(), 405, "method not allowed").await;
-    expect_error(c.get(server.url("/api/topics/t")).send().await.unwrap(), 405, "method not allowed").await;
+    expect_error(
+        c.get(server.url("/nope")).send().await.unwrap(),
+        404,
+        "no such route",
+    )
+    .await;
+    expect_error(
+        c.post(server.url("/nope")).send().await.unwrap(),
+        404,
+        "no such route",
+    )
+    .await;
+    expect_error(
+        c.get(server.url("/sse/counter/extra"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "no such route",
+    )
+    .await;
+    expect_error(
+        c.delete(server.url("/api/stats")).send().await.unwrap(),
+        405,
+        "method not allowed",
+    )
+    .await;
+    expect_error(
+        c.get(server.url("/api/topics/t")).send().await.unwrap(),
+        405,
+        "method not allowed",
+    )
+    .await;
     server.stop().await;
 }
 
@@ -97,11 +230,42 @@ async fn publishing_requires_the_token_when_one_is_set() {
     let server = TestServer::start_with(|c| c.publish_token = Some("s3cret".into())).await;
     let c = client();
     let url = server.url("/api/topics/t");
-    let h = expect_error(c.post(&url).json(&json!({"data": 1})).send().await.unwrap(), 401, "Authorization: Bearer").await;
+    let h = expect_error(
+        c.post(&url).json(&json!({"data": 1})).send().await.unwrap(),
+        401,
+        "Authorization: Bearer",
+    )
+    .await;
     assert_eq!(h["www-authenticate"], "Bearer");
-    expect_error(c.post(&url).bearer_auth("wrong").json(&json!({"data": 1})).send().await.unwrap(), 401, "wrong publish token").await;
-    expect_error(c.post(&url).header("authorization", "Basic czNjcmV0").json(&json!({"data": 1})).send().await.unwrap(), 401, "Bearer").await;
-    let ok = c.post(&url).bearer_auth("s3cret").json(&json!({"data": 1})).send().await.unwrap();
+    expect_error(
+        c.post(&url)
+            .bearer_auth("wrong")
+            .json(&json!({"data": 1}))
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "wrong publish token",
+    )
+    .await;
+    expect_error(
+        c.post(&url)
+            .header("authorization", "Basic czNjcmV0")
+            .json(&json!({"data": 1}))
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "Bearer",
+    )
+    .await;
+    let ok = c
+        .post(&url)
+        .bearer_auth("s3cret")
+        .json(&json!({"data": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::ACCEPTED);
     assert_eq!(server.topic_events("t").await.len(), 1);
     server.stop().await;
@@ -111,14 +275,33 @@ async fn publishing_requires_the_token_when_one_is_set() {
 async fn too_many_topics_is_507() {
     // The built-in monitoring topic counts as one.
     let server = TestServer::start_with(|c| c.max_topics = 3).await;
-    server.wait_for_stats("monitoring topic", |s| s["topics"] == 1).await;
+    server
+        .wait_for_stats("monitoring topic", |s| s["topics"] == 1)
+        .await;
     server.publish("one", "m", json!(1)).await;
     server.publish("two", "m", json!(1)).await;
     let c = client();
-    expect_error(c.post(server.url("/api/topics/three")).json(&json!({"data": 1})).send().await.unwrap(), 507, "maximum of 3 topics").await;
+    expect_error(
+        c.post(server.url("/api/topics/three"))
+            .json(&json!({"data": 1}))
+            .send()
+            .await
+            .unwrap(),
+        507,
+        "maximum of 3 topics",
+    )
+    .await;
     // Existing topics keep working.
     server.publish("one", "m", json!(2)).await;
-    expect_error(c.get(server.url("/sse/subscribe?topic=four")).send().await.unwrap(), 507, "maximum").await;
+    expect_error(
+        c.get(server.url("/sse/subscribe?topic=four"))
+            .send()
+            .await
+            .unwrap(),
+        507,
+        "maximum",
+    )
+    .await;
     server.stop().await;
 }
 
@@ -140,26 +323,51 @@ async fn over_max_connections_is_503_with_retry_after() {
         if res.status() == 200 {
             break;
         }
-        assert!(tokio::time::Instant::now() < give_up, "connections never freed");
+        assert!(
+            tokio::time::Instant::now() < give_up,
+            "connections never freed"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(server.stats().await["connections_rejected"].as_u64().unwrap() >= 1);
+    assert!(
+        server.stats().await["connections_rejected"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
     server.stop().await;
 }
 
 #[tokio::test]
 async fn cors_for_allowed_origins_only() {
-    let server = TestServer::start_with(|c| c.cors_origins = vec!["http://page.test:9000".into()]).await;
+    let server =
+        TestServer::start_with(|c| c.cors_origins = vec!["http://page.test:9000".into()]).await;
     let c = client();
-    let res = c.get(server.url("/sse/counter?count=1&interval_ms=0")).header("origin", "http://page.test:9000").send().await.unwrap();
-    assert_eq!(res.headers()["access-control-allow-origin"], "http://page.test:9000");
+    let res = c
+        .get(server.url("/sse/counter?count=1&interval_ms=0"))
+        .header("origin", "http://page.test:9000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "http://page.test:9000"
+    );
     assert_eq!(res.headers()["vary"], "Origin");
-    let res = c.get(server.url("/healthz")).header("origin", "http://evil.test").send().await.unwrap();
+    let res = c
+        .get(server.url("/healthz"))
+        .header("origin", "http://evil.test")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("access-control-allow-origin").is_none());
 
     let pre = c
-        .request(reqwest::Method::OPTIONS, server.url("/sse/subscribe?topic=a"))
+        .request(
+            reqwest::Method::OPTIONS,
+            server.url("/sse/subscribe?topic=a"),
+        )
         .header("origin", "http://page.test:9000")
         .header("access-control-request-method", "GET")
         .header("access-control-request-headers", "last-event-id")
@@ -167,12 +375,25 @@ async fn cors_for_allowed_origins_only() {
         .await
         .unwrap();
     assert_eq!(pre.status(), 204);
-    assert_eq!(pre.headers()["access-control-allow-origin"], "http://page.test:9000");
-    let allowed = pre.headers()["access-control-allow-headers"].to_str().unwrap();
+    assert_eq!(
+        pre.headers()["access-control-allow-origin"],
+        "http://page.test:9000"
+    );
+    let allowed = pre.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
     assert!(allowed.contains("last-event-id"));
     // Errors carry CORS headers too, so a page can read the message.
-    let res = c.get(server.url("/nope")).header("origin", "http://page.test:9000").send().await.unwrap();
+    let res = c
+        .get(server.url("/nope"))
+        .header("origin", "http://page.test:9000")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
-    assert_eq!(res.headers()["access-control-allow-origin"], "http://page.test:9000");
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "http://page.test:9000"
+    );
     server.stop().await;
 }

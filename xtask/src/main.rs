@@ -1,1 +1,40 @@
-fn main() {}
+//! `cargo xtask`: the one entry point for building, running, testing and
+//! benchmarking pushwire.
+//!
+//! * `cargo xtask demo [server flags…]` builds what the demo needs and serves it.
+//! * `cargo xtask test` installs whatever is missing (quietly when nothing
+//!   is), then runs every check and test suite of the workspace.
+
+mod demo;
+mod test;
+mod tools;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  demo [flags…]   build what the demo needs and run the server (flags go to `pushwire`)
+  test            install missing tools, then run fmt, clippy and every test suite
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let result = match args.next().as_deref() {
+        Some("demo") => demo::run(args.collect()),
+        Some("test") => test::run(),
+        Some("help" | "--help" | "-h") | None => {
+            eprint!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The `pushwire` binary as a process: refusing unsafe configurations,
+//! logging, and graceful shutdown on SIGTERM / SIGINT.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{SseReader, DEADLINE};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pushwire");
+
+/// Starts the binary on an ephemeral port; returns it and its base URL,
+/// read from its "listening on" log line.
+async fn spawn(extra: &[&str]) -> (Child, String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let mut child = Command::new(BIN)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--www-dir",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/www"),
+        ])
+        .args(extra)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let base = tokio::time::timeout(DEADLINE, async {
+        loop {
+            let line = rx.recv().await.expect("server exited before listening");
+            if let Some(url) = line.split("pushwire listening on ").nth(1) {
+                return url.trim().to_owned();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    (child, base, rx)
+}
+
+async fn signal(child: &Child, sig: &str) {
+    let pid = child.id().unwrap().to_string();
+    let status = Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn refuses_a_public_address_without_a_token() {
+    let out = Command::new(BIN)
+        .args(["--addr", "0.0.0.0:0"])
+        .env_remove("PUSHWIRE_PUBLISH_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0 without a publish token"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn configuration_comes_from_pushwire_env_vars() {
+    let out = Command::new(BIN).args(["--help"]).output().await.unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "PUSHWIRE_ADDR",
+        "PUSHWIRE_REPLAY_CAPACITY",
+        "PUSHWIRE_SUBSCRIBER_QUEUE",
+        "PUSHWIRE_HEARTBEAT_MS",
+        "PUSHWIRE_MONITORING_MS",
+        "PUSHWIRE_MAX_CONNECTIONS",
+        "PUSHWIRE_PUBLISH_TOKEN",
+        "PUSHWIRE_CORS_ORIGINS",
+        "PUSHWIRE_WWW_DIR",
+    ] {
+        assert!(help.contains(var), "--help lacks {var}");
+    }
+    // An env var really configures the server: a token makes publishing need it.
+    let mut child = Command::new(BIN)
+        .args(["--addr", "127.0.0.1:0"])
+        .env("PUSHWIRE_PUBLISH_TOKEN", "")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = tokio::time::timeout(DEADLINE, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "an empty token is refused");
+}
+
+#[tokio::test]
+async fn sigterm_ends_streams_cleanly_and_exits_within_five_seconds() {
+    let (mut child, base, mut logs) = spawn(&[]).await;
+    let mut sub = SseReader::open(&format!("{base}/sse/subscribe?topic=bye")).await;
+    let mut counter =
+        SseReader::open(&format!("{base}/sse/counter?count=1000&interval_ms=50")).await;
+    counter.events(2).await;
+    // Let the subscription's position frame arrive, so we know it is live.
+    while sub.last_event_id().is_empty() {
+        assert!(sub.pump().await);
+    }
+    let started = Instant::now();
+    signal(&child, "-TERM").await;
+    // Both streams end cleanly (a terminated chunked body, not an error)...
+    let rest = counter.rest().await;
+    assert!(
+        rest.iter().all(|e| e.event == "message"),
+        "no pushwire.end on shutdown: clients must reconnect"
+    );
+    assert!(sub.rest().await.is_empty());
+    // ...and the process exits, successfully, in time.
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("exit within 5 s")
+        .unwrap();
+    assert!(status.success());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let mut saw_open = false;
+    let mut saw_close = false;
+    while let Ok(line) = logs.try_recv() {
+        saw_open |= line.contains("connection open");
+        saw_close |= line.contains("connection closed");
+    }
+    assert!(
+        saw_open && saw_close,
+        "connection open/close are logged at debug level"
+    );
+}
+
+#[tokio::test]
+async fn sigint_also_shuts_down() {
+    let (mut child, base, _logs) = spawn(&[]).await;
+    let res = common::client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    signal(&child, "-INT").await;
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("exit within 5 s")
+        .unwrap();
+    assert!(status.success());
+}
