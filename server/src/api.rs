@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::hub::{is_valid_topic, HubError, MAX_TOPIC_LEN};
 use crate::monitoring::MONITORING_TOPIC;
 use crate::query::Query;
+use crate::replay::Payload;
 use crate::sse::{no_content, sse_response, SseBody};
 use crate::stats::{prometheus, StatsSnapshot};
 use crate::streams::{counter, demo, perf, Resume};
@@ -130,13 +131,24 @@ fn subscribe_topics(
     Ok(sse_response(SseBody::new(&app.sse, subscription.boxed())))
 }
 
-/// The body of a publish request.
+/// The body of a publish request: `data` (any JSON, `null` included) or
+/// `text` (sent as-is), exactly one of them.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PublishRequest {
     #[serde(default)]
     event: Option<String>,
-    data: Box<RawValue>,
+    #[serde(default, deserialize_with = "present")]
+    data: Option<Box<RawValue>>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// Keeps `"data": null` apart from a missing `data`.
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize)]
@@ -229,10 +241,16 @@ pub fn publish(app: &App, topic: &str, body: &[u8]) -> Result<Response> {
             "event names starting with {RESERVED_EVENT_PREFIX:?} are reserved for the server"
         )));
     }
-    let published = app
-        .hub
-        .publish(topic, event, request.data)
-        .map_err(hub_error)?;
+    let payload = match (request.data, request.text) {
+        (Some(json), None) => Payload::Json(json),
+        (None, Some(text)) => Payload::Text(text),
+        _ => {
+            return Err(ApiError::bad_request(
+                "give exactly one of \"data\" (any JSON) or \"text\" (plain text)",
+            ))
+        }
+    };
+    let published = app.hub.publish(topic, event, payload).map_err(hub_error)?;
     Ok(warp::reply::with_status(
         warp::reply::json(&PublishResponse { id: &published.id }),
         StatusCode::ACCEPTED,
@@ -244,7 +262,10 @@ pub fn publish(app: &App, topic: &str, body: &[u8]) -> Result<Response> {
 struct PolledEvent<'a> {
     id: &'a str,
     event: &'a str,
-    data: &'a RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
     published_at_ms: u64,
 }
 
@@ -270,7 +291,14 @@ pub fn poll(app: &App, topic: &str, query: &Query) -> Result<Response> {
             .map(|e| PolledEvent {
                 id: &e.id,
                 event: &e.event,
-                data: &e.data,
+                data: match &e.data {
+                    Payload::Json(raw) => Some(raw),
+                    Payload::Text(_) => None,
+                },
+                text: match &e.data {
+                    Payload::Text(text) => Some(text),
+                    Payload::Json(_) => None,
+                },
                 published_at_ms: e.published_at_ms,
             })
             .collect(),

@@ -38,6 +38,7 @@ impl App {
             sse: SseContext {
                 stats: stats.clone(),
                 heartbeat: config.heartbeat(),
+                lifetime: config.stream_lifetime(),
                 shutdown: shutdown.clone(),
             },
             cors: CorsPolicy::new(&config.cors_origins),

@@ -29,6 +29,8 @@ pub const DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION: usize = 32;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// Time given to connections to finish after SIGINT/SIGTERM.
 pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 4_000;
+/// Longest life of one SSE connection; 0 = unlimited.
+pub const DEFAULT_STREAM_LIFETIME_MS: u64 = 0;
 /// `Retry-After` sent with a 503 when the server is full, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
@@ -89,6 +91,12 @@ pub struct Config {
     #[arg(long, env = "PUSHWIRE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// End every SSE stream cleanly after this many milliseconds (0 = never).
+    /// Clients reconnect and resume by id; this rebalances long-lived
+    /// connections across servers behind a load balancer.
+    #[arg(long, env = "PUSHWIRE_STREAM_LIFETIME_MS", default_value_t = DEFAULT_STREAM_LIFETIME_MS)]
+    pub stream_lifetime_ms: u64,
+
     /// Milliseconds open connections get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "PUSHWIRE_SHUTDOWN_GRACE_MS", default_value_t = DEFAULT_SHUTDOWN_GRACE_MS)]
     pub shutdown_grace_ms: u64,
@@ -111,6 +119,7 @@ impl Default for Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             publish_token: None,
             cors_origins: Vec::new(),
+            stream_lifetime_ms: DEFAULT_STREAM_LIFETIME_MS,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
         }
     }
@@ -149,6 +158,11 @@ impl Config {
     /// Heartbeat interval as a duration.
     pub fn heartbeat(&self) -> Duration {
         Duration::from_millis(self.heartbeat_ms)
+    }
+
+    /// Stream lifetime, if limited.
+    pub fn stream_lifetime(&self) -> Option<Duration> {
+        (self.stream_lifetime_ms > 0).then(|| Duration::from_millis(self.stream_lifetime_ms))
     }
 
     /// Monitoring sample interval as a duration.

@@ -22,11 +22,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use pushwire_protocol::{encode_typed, EncodeError, Frame, Reset, ResetReason};
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use crate::event_id::{Epoch, EventId};
-use crate::replay::{ReplayBuffer, StoredEvent};
+use crate::replay::{Payload, ReplayBuffer, StoredEvent};
 use crate::stats::Stats;
 use crate::subscription::{Registration, Subscription};
 
@@ -168,12 +167,7 @@ impl Hub {
 
     /// Publishes `data` (JSON) as event `event` on `topic` (created on first
     /// use). The caller validates the topic name and event name.
-    pub fn publish(
-        &self,
-        topic: &str,
-        event: &str,
-        data: Box<RawValue>,
-    ) -> Result<Published, HubError> {
+    pub fn publish(&self, topic: &str, event: &str, data: Payload) -> Result<Published, HubError> {
         let mut guard = self.lock();
         let st = &mut *guard;
         let limits = self.limits;
@@ -187,7 +181,7 @@ impl Hub {
         let frame = Frame::new()
             .id(&id)
             .event(event)
-            .data(data.get())
+            .data(data.as_str())
             .encode()?;
         st.seq = seq;
 

@@ -14,6 +14,7 @@ use sysinfo::{Networks, System};
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::Hub;
+use crate::replay::Payload;
 use crate::stats::Stats;
 
 /// The hub topic the sampler publishes on.
@@ -114,7 +115,7 @@ pub async fn run(
             .map_err(|e| e.to_string())
             .and_then(|json| RawValue::from_string(json).map_err(|e| e.to_string()))
             .and_then(|data| {
-                hub.publish(MONITORING_TOPIC, MonitoringData::NAME, data)
+                hub.publish(MONITORING_TOPIC, MonitoringData::NAME, Payload::Json(data))
                     .map_err(|e| e.to_string())
             });
         if let Err(err) = published {

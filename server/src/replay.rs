@@ -12,6 +12,25 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::value::RawValue;
 
+/// What an event carries: JSON (the usual case) or plain text.
+#[derive(Debug)]
+pub enum Payload {
+    /// JSON exactly as published.
+    Json(Box<RawValue>),
+    /// Text sent as-is (clients expecting JSON report a parse error).
+    Text(String),
+}
+
+impl Payload {
+    /// The SSE `data` of the event.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Payload::Json(raw) => raw.get(),
+            Payload::Text(text) => text,
+        }
+    }
+}
+
 /// One published event, stored once and shared by replay, polling and fan-out.
 #[derive(Debug)]
 pub struct StoredEvent {
@@ -21,8 +40,8 @@ pub struct StoredEvent {
     pub id: String,
     /// SSE event name.
     pub event: String,
-    /// The JSON data exactly as published.
-    pub data: Box<RawValue>,
+    /// The data as published.
+    pub data: Payload,
     /// The encoded SSE frame, shared by every subscriber.
     pub frame: Bytes,
     /// Publish time, milliseconds since the Unix epoch.
@@ -105,7 +124,7 @@ mod tests {
             seq,
             id: seq.to_string(),
             event: "message".into(),
-            data: RawValue::from_string("null".into()).expect("valid json"),
+            data: Payload::Json(RawValue::from_string("null".into()).expect("valid json")),
             frame: Bytes::new(),
             published_at_ms: 0,
         })

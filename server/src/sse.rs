@@ -1,7 +1,7 @@
 //! Turning a stream of encoded frames into an SSE HTTP response.
 //!
 //! [`SseBody`] wraps every SSE stream of the server with what all of them
-//! need: a heartbeat comment when the stream has been idle for one heartbeat
+//! need: an end after the configured stream lifetime, a heartbeat comment when the stream has been idle for one heartbeat
 //! interval (it keeps proxies from timing out and makes a write fail promptly
 //! on a dead peer), an end on server shutdown, byte and frame counters, and a
 //! guard that keeps the open-stream count exact however the stream ends.
@@ -55,6 +55,8 @@ impl Drop for StreamGuard {
 pub struct SseContext {
     pub stats: Arc<Stats>,
     pub heartbeat: Duration,
+    /// Streams end cleanly after this long, when set.
+    pub lifetime: Option<Duration>,
     pub shutdown: CancellationToken,
 }
 
@@ -64,6 +66,7 @@ pub struct SseBody {
     inner: BoxStream<'static, Bytes>,
     heartbeat: Interval,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    expiry: Option<Pin<Box<tokio::time::Sleep>>>,
     guard: StreamGuard,
     done: bool,
 }
@@ -85,6 +88,7 @@ impl SseBody {
             inner,
             heartbeat,
             shutdown: Box::pin(ctx.shutdown.clone().cancelled_owned()),
+            expiry: ctx.lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
             guard: StreamGuard::new(ctx.stats.clone()),
             done: false,
         }
@@ -104,8 +108,12 @@ impl Stream for SseBody {
         if this.done {
             return Poll::Ready(None);
         }
-        if this.shutdown.as_mut().poll(cx).is_ready() {
-            // End cleanly: the client reconnects elsewhere and resumes by id.
+        let expired = this
+            .expiry
+            .as_mut()
+            .is_some_and(|e| e.as_mut().poll(cx).is_ready());
+        if expired || this.shutdown.as_mut().poll(cx).is_ready() {
+            // End cleanly: the client reconnects (elsewhere) and resumes by id.
             this.done = true;
             return Poll::Ready(None);
         }

@@ -86,7 +86,27 @@ async fn publish_rejects_bad_input_and_publishes_nothing() {
             .await
             .unwrap(),
         400,
-        "missing field `data`",
+        "exactly one of \"data\" (any JSON) or \"text\"",
+    )
+    .await;
+    expect_error(
+        post("/api/topics/t")
+            .json(&json!({"data": 1, "text": "x"}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "exactly one of",
+    )
+    .await;
+    expect_error(
+        post("/api/topics/t")
+            .json(&json!({"text": 5}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid type",
     )
     .await;
     expect_error(

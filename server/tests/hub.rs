@@ -371,3 +371,53 @@ async fn closed_clients_are_removed_and_counts_stay_exact() {
         .await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn text_and_null_payloads_travel_as_published() {
+    let server = TestServer::start().await;
+    let mut r = SseReader::open(&server.url("/sse/subscribe?topic=txt")).await;
+    server
+        .wait_for_stats("subscriber", |s| s["subscribers"] == 1)
+        .await;
+    let c = client();
+    for body in [
+        json!({"event": "note", "text": "not json {\nsecond line"}),
+        json!({"data": null}),
+    ] {
+        let res = c
+            .post(server.url("/api/topics/txt"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202);
+    }
+    let events = r.events(2).await;
+    assert_eq!(events[0].event, "note");
+    assert_eq!(events[0].data, "not json {\nsecond line");
+    assert_eq!(events[1].data, "null");
+    let polled = server.topic_events("txt").await;
+    assert_eq!(polled[0]["text"], "not json {\nsecond line");
+    assert!(polled[0].get("data").is_none());
+    assert_eq!(polled[1]["data"], serde_json::Value::Null);
+    assert!(polled[1].get("text").is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn streams_end_cleanly_after_their_lifetime_and_resume_by_id() {
+    let server = TestServer::start_with(|c| c.stream_lifetime_ms = 300).await;
+    let url = server.url("/sse/subscribe?topic=rotate");
+    let mut r = SseReader::open(&url).await;
+    server
+        .wait_for_stats("subscriber", |s| s["subscribers"] == 1)
+        .await;
+    let first = server.publish("rotate", "message", json!(1)).await;
+    assert_eq!(ids(&r.events(1).await), [first.clone()]);
+    // The server ends the stream by itself (a clean end, not an error).
+    assert!(r.rest().await.is_empty());
+    let missed = server.publish("rotate", "message", json!(2)).await;
+    let mut r = SseReader::open_with(&url, Some(&first)).await;
+    assert_eq!(ids(&r.events(1).await), [missed]);
+    server.stop().await;
+}
