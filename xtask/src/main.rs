@@ -6,9 +6,11 @@
 //!   is), then runs every check and test suite of the workspace.
 
 mod demo;
+mod servers;
 mod test;
 mod tools;
 mod util;
+mod wasm;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,565 @@
+//! The client in headless Chromium against a real pushwire server, started
+//! by `cargo xtask test`, which passes its URLs at compile time:
+//! `PUSHWIRE_TEST_SERVER` (CORS open to the test page),
+//! `PUSHWIRE_TEST_ROTATING_SERVER` (ends every stream after a short
+//! lifetime, to force reconnects) and `PUSHWIRE_TEST_DEAD_URL` (a port where
+//! nothing listens).
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used)]
+// The URLs are optional at compile time so the suite still builds (for
+// clippy) outside `cargo xtask test`; running it without them says why.
+#![allow(clippy::option_env_unwrap)]
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_channel::mpsc;
+use futures_util::future::{select, Either};
+use futures_util::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use js_sys::Reflect;
+use pushwire_client::{live_counts, ClientEvent, Jitter, JsSseClient, SseClient, State};
+use pushwire_protocol::{
+    Close, Connection, DemoData, MonitoringData, PerformanceData, PerformanceSummary, ResetReason,
+};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn server() -> &'static str {
+    option_env!("PUSHWIRE_TEST_SERVER").expect("run the wasm tests through `cargo xtask test`")
+}
+fn rotating_server() -> &'static str {
+    option_env!("PUSHWIRE_TEST_ROTATING_SERVER")
+        .expect("run the wasm tests through `cargo xtask test`")
+}
+fn dead_url() -> &'static str {
+    option_env!("PUSHWIRE_TEST_DEAD_URL").expect("run the wasm tests through `cargo xtask test`")
+}
+
+/// Upper bound of any single wait; reaching it fails the test.
+const DEADLINE_MS: u32 = 15_000;
+
+async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    let fut = std::pin::pin!(fut);
+    match select(fut, TimeoutFuture::new(DEADLINE_MS)).await {
+        Either::Left((value, _)) => value,
+        Either::Right(_) => panic!("timed out waiting for {what}"),
+    }
+}
+
+/// A unique topic per test run, so tests sharing a server never interfere.
+fn topic(name: &str) -> String {
+    format!("{name}-{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+/// Publishes through the HTTP API; returns the event id.
+async fn publish(base: &str, topic: &str, body: &str) -> String {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let headers = web_sys::Headers::new().unwrap();
+    headers.set("content-type", "application/json").unwrap();
+    init.set_headers(&headers);
+    let req = web_sys::Request::new_with_str_and_init(&format!("{base}/api/topics/{topic}"), &init)
+        .unwrap();
+    let window = web_sys::window().unwrap();
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_request(&req))
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(resp.status(), 202, "publish failed");
+    let json = JsFuture::from(resp.json().unwrap()).await.unwrap();
+    Reflect::get(&json, &"id".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+/// Forwards every client event of `client` into a channel.
+fn client_events(client: &SseClient) -> mpsc::UnboundedReceiver<ClientEvent> {
+    let (tx, rx) = mpsc::unbounded();
+    client.on_client_event(move |e| {
+        let _ = tx.unbounded_send(e.clone());
+    });
+    rx
+}
+
+async fn wait_for(
+    rx: &mut mpsc::UnboundedReceiver<ClientEvent>,
+    what: &str,
+    pred: impl Fn(&ClientEvent) -> bool,
+) -> ClientEvent {
+    within(what, async {
+        loop {
+            let e = rx
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("channel closed before {what}"));
+            if pred(&e) {
+                return e;
+            }
+        }
+    })
+    .await
+}
+
+fn is_state(s: State) -> impl Fn(&ClientEvent) -> bool {
+    move |e| *e == ClientEvent::State(s)
+}
+
+#[wasm_bindgen_test]
+async fn counter_stream_decodes_and_ends_without_reconnecting() {
+    let client = SseClient::builder(&format!("{}/sse/counter?count=5&interval_ms=0", server()))
+        .build()
+        .unwrap();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    client.on_raw("message", move |e| {
+        sink.borrow_mut().push((e.data.clone(), e.id.clone()))
+    });
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "end", |e| matches!(e, ClientEvent::End(_))).await;
+    wait_for(&mut events, "closed", is_state(State::Closed)).await;
+    let want: Vec<(String, String)> = (0..5).map(|i| (i.to_string(), i.to_string())).collect();
+    assert_eq!(*seen.borrow(), want);
+    assert_eq!(client.state(), State::Closed);
+    assert_eq!(client.stats().reconnects, 0);
+    assert_eq!(client.last_event_id().as_deref(), Some("4"));
+}
+
+#[wasm_bindgen_test]
+async fn demo_stream_decodes_into_protocol_types_then_ends() {
+    let client = SseClient::builder(&format!("{}/sse/demo?interval_ms=0", server()))
+        .build()
+        .unwrap();
+    let log = Rc::new(RefCell::new(Vec::<String>::new()));
+    let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+    client.on_typed::<Connection>(move |c| {
+        l1.borrow_mut()
+            .push(format!("connection:{}", !c.message.is_empty()))
+    });
+    client.on_typed::<DemoData>(move |d| {
+        l2.borrow_mut()
+            .push(format!("data:{}:{}", d.value, d.status))
+    });
+    client.on_typed::<Close>(move |_| l3.borrow_mut().push("close".into()));
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "end", |e| matches!(e, ClientEvent::End(_))).await;
+    wait_for(&mut events, "closed", is_state(State::Closed)).await;
+    let mut want = vec!["connection:true".to_owned()];
+    want.extend((1..=20).map(|i| format!("data:{}:active", i * 10)));
+    want.push("close".into());
+    assert_eq!(*log.borrow(), want);
+    // Ended for good: no reconnect is scheduled.
+    assert_eq!(live_counts().timers, 0);
+    assert_eq!(client.stats().reconnects, 0);
+    assert_eq!(client.stats().parse_errors, 0);
+}
+
+#[wasm_bindgen_test]
+async fn perf_stream_decodes_events_and_summary() {
+    let client = SseClient::builder(&format!("{}/sse/perf?count=50&interval_ms=0", server()))
+        .build()
+        .unwrap();
+    let seqs = Rc::new(RefCell::new(Vec::new()));
+    let summary = Rc::new(RefCell::new(None));
+    let (s1, s2) = (seqs.clone(), summary.clone());
+    client.on_typed::<PerformanceData>(move |p| s1.borrow_mut().push(p.sequence));
+    client.on_typed::<PerformanceSummary>(move |s| *s2.borrow_mut() = Some(s));
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "end", |e| matches!(e, ClientEvent::End(_))).await;
+    assert_eq!(*seqs.borrow(), (0..50).collect::<Vec<u64>>());
+    let s = summary.borrow().clone().unwrap();
+    assert_eq!(s.total_events, 50);
+    assert!(s.events_per_second > 0.0);
+}
+
+#[wasm_bindgen_test]
+async fn monitoring_as_a_typed_rust_stream() {
+    let client = SseClient::builder(&format!("{}/sse/monitoring", server()))
+        .build()
+        .unwrap();
+    let mut samples = client.events::<MonitoringData>();
+    client.connect();
+    for _ in 0..2 {
+        let sample = within("a monitoring sample", samples.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(sample.memory_usage > 0.0 && sample.memory_usage <= 100.0);
+        assert!(sample.active_connections >= 1);
+    }
+    client.close();
+    // The stream ends when the client closes.
+    assert!(within("stream end", samples.next()).await.is_none());
+}
+
+#[wasm_bindgen_test]
+async fn js_face_delivers_decoded_objects_and_handlers_can_be_removed() {
+    let t = topic("js");
+    let client = JsSseClient::new(
+        &format!("{}/sse/subscribe?topic={t}", server()),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let (tx, mut rx) = mpsc::unbounded::<(String, JsValue, JsValue)>();
+    let make = |name: &'static str| {
+        let tx = tx.clone();
+        Closure::<dyn Fn(JsValue, JsValue)>::new(move |data: JsValue, meta: JsValue| {
+            let _ = tx.unbounded_send((name.to_owned(), data, meta));
+        })
+    };
+    let first = make("first");
+    let second = make("second");
+    let remove_second = client.on("note", second.as_ref().clone().unchecked_into());
+    let _remove_first = client.on("note", first.as_ref().clone().unchecked_into());
+    let (open_tx, mut open_rx) = mpsc::unbounded::<()>();
+    let on_open = Closure::<dyn Fn()>::new(move || {
+        let _ = open_tx.unbounded_send(());
+    });
+    client.on("open", on_open.as_ref().clone().unchecked_into());
+    client.connect();
+    within("open", open_rx.next()).await;
+    assert_eq!(client.state(), "open");
+
+    let id = publish(
+        server(),
+        &t,
+        r#"{"event": "note", "data": {"text": "hi", "n": [1, 2]}}"#,
+    )
+    .await;
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        got.push(within("note", rx.next()).await.unwrap());
+    }
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got[0].0, "first");
+    assert_eq!(got[1].0, "second");
+    for (_, data, meta) in &got {
+        // A decoded JS object, not a string.
+        assert!(data.is_object());
+        assert_eq!(Reflect::get(data, &"text".into()).unwrap(), "hi");
+        let n: js_sys::Array = Reflect::get(data, &"n".into()).unwrap().dyn_into().unwrap();
+        assert_eq!(n.length(), 2);
+        assert_eq!(
+            Reflect::get(meta, &"lastEventId".into()).unwrap(),
+            id.as_str()
+        );
+        assert_eq!(Reflect::get(meta, &"event".into()).unwrap(), "note");
+    }
+
+    remove_second.call0(&JsValue::NULL).unwrap();
+    publish(server(), &t, r#"{"event": "note", "data": 2}"#).await;
+    let (name, data, _) = within("note after removal", rx.next()).await.unwrap();
+    assert_eq!(name, "first");
+    assert_eq!(data, 2);
+    // Only one delivery: the next event seen is the third publish, by "first".
+    publish(server(), &t, r#"{"event": "note", "data": 3}"#).await;
+    let (name, data, _) = within("third note", rx.next()).await.unwrap();
+    assert_eq!((name.as_str(), data), ("first", JsValue::from(3)));
+    let stats = client.stats();
+    assert_eq!(Reflect::get(&stats, &"eventsReceived".into()).unwrap(), 3);
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn non_json_data_fires_parse_error_and_the_stream_goes_on() {
+    let t = topic("parse");
+    let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
+        .build()
+        .unwrap();
+    let typed = Rc::new(RefCell::new(Vec::new()));
+    let sink = typed.clone();
+    client.on_typed::<DemoData>(move |d| sink.borrow_mut().push(d.value));
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    publish(server(), &t, r#"{"event": "data", "text": "not json {"}"#).await;
+    publish(
+        server(),
+        &t,
+        r#"{"event": "data", "data": {"wrong": "shape"}}"#,
+    )
+    .await;
+    publish(
+        server(),
+        &t,
+        r#"{"event": "data", "data": {"timestamp": 1, "value": 7, "status": "active"}}"#,
+    )
+    .await;
+    let e = wait_for(&mut events, "parse-error", |e| {
+        matches!(e, ClientEvent::ParseError(_))
+    })
+    .await;
+    let ClientEvent::ParseError(err) = e else {
+        unreachable!()
+    };
+    assert_eq!(err.event, "data");
+    assert_eq!(err.data, "not json {");
+    assert!(!err.error.is_empty());
+    let e = wait_for(&mut events, "second parse-error", |e| {
+        matches!(e, ClientEvent::ParseError(_))
+    })
+    .await;
+    let ClientEvent::ParseError(err) = e else {
+        unreachable!()
+    };
+    assert!(err.error.contains("missing field"), "{}", err.error);
+    let counts = client.stats();
+    // The good event after the bad ones still arrives.
+    within("typed event", async {
+        while typed.borrow().is_empty() {
+            TimeoutFuture::new(10).await;
+        }
+    })
+    .await;
+    assert_eq!(*typed.borrow(), [7]);
+    assert_eq!(counts.parse_errors, 2);
+    assert_eq!(client.state(), State::Open);
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn js_parse_error_and_raw_option() {
+    let t = topic("raw");
+    let client = JsSseClient::new(
+        &format!("{}/sse/subscribe?topic={t}", server()),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let raw_opts = js_sys::Object::new();
+    Reflect::set(&raw_opts, &"raw".into(), &true.into()).unwrap();
+    let raw_client = JsSseClient::new(
+        &format!("{}/sse/subscribe?topic={t}", server()),
+        raw_opts.into(),
+    )
+    .unwrap();
+    let (tx, mut rx) = mpsc::unbounded::<(String, JsValue)>();
+    let tag = |name: &'static str| {
+        let tx = tx.clone();
+        Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
+            let _ = tx.unbounded_send((name.to_owned(), v));
+        })
+    };
+    let (pe, raw, opened1, opened2) = (tag("parse-error"), tag("raw"), tag("open1"), tag("open2"));
+    client.on("parse-error", pe.as_ref().clone().unchecked_into());
+    // Data is decoded for handlers: without one for "x", nothing would be.
+    let never = Closure::<dyn Fn(JsValue)>::new(|_| panic!("undecodable data reached a handler"));
+    client.on("x", never.as_ref().clone().unchecked_into());
+    raw_client.on("x", raw.as_ref().clone().unchecked_into());
+    client.on("open", opened1.as_ref().clone().unchecked_into());
+    raw_client.on("open", opened2.as_ref().clone().unchecked_into());
+    client.connect();
+    raw_client.connect();
+    let mut opened = 0;
+    while opened < 2 {
+        let (name, _) = within("both open", rx.next()).await.unwrap();
+        opened += usize::from(name.starts_with("open"));
+    }
+    publish(server(), &t, r#"{"event": "x", "text": "plain <text>"}"#).await;
+    let mut got = [
+        within("first", rx.next()).await.unwrap(),
+        within("second", rx.next()).await.unwrap(),
+    ];
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got[0].0, "parse-error");
+    assert_eq!(Reflect::get(&got[0].1, &"event".into()).unwrap(), "x");
+    assert_eq!(
+        Reflect::get(&got[0].1, &"data".into()).unwrap(),
+        "plain <text>"
+    );
+    assert_eq!(
+        got[1],
+        ("raw".to_owned(), JsValue::from_str("plain <text>"))
+    );
+    client.close();
+    raw_client.close();
+}
+
+#[wasm_bindgen_test]
+async fn reconnects_after_the_server_cuts_with_no_lost_or_duplicate_events() {
+    let t = topic("cut");
+    // The rotating server ends every stream after a short lifetime.
+    let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", rotating_server()))
+        .reconnect_interval(Duration::from_millis(50))
+        .max_reconnect_attempts(50)
+        .build()
+        .unwrap();
+    let (tx, mut rx) = mpsc::unbounded::<String>();
+    client.on_raw("tick", move |e| {
+        let _ = tx.unbounded_send(e.id.clone());
+    });
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    let mut published = Vec::new();
+    for i in 0..40 {
+        published.push(
+            publish(
+                rotating_server(),
+                &t,
+                &format!(r#"{{"event": "tick", "data": {i}}}"#),
+            )
+            .await,
+        );
+        TimeoutFuture::new(25).await; // pacing the publisher across several stream lifetimes
+    }
+    let mut received = Vec::new();
+    while received.len() < published.len() {
+        received.push(within("all ticks", rx.next()).await.unwrap());
+    }
+    assert_eq!(received, published, "every event exactly once, in order");
+    assert!(
+        client.stats().reconnects >= 1,
+        "the server cut the stream at least once"
+    );
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn reset_is_delivered_when_the_id_is_unknown() {
+    let t = topic("reset");
+    let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
+        .last_event_id("not-an-id-of-this-server")
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    let e = wait_for(&mut events, "reset", |e| matches!(e, ClientEvent::Reset(_))).await;
+    let ClientEvent::Reset(reset) = e else {
+        unreachable!()
+    };
+    assert_eq!(reset.reason, ResetReason::Malformed);
+    assert_eq!(reset.last_event_id, "not-an-id-of-this-server");
+    // The reset carries the current position: the client resumes from there.
+    assert_ne!(
+        client.last_event_id().as_deref(),
+        Some("not-an-id-of-this-server")
+    );
+    let (tx, mut rx) = mpsc::unbounded::<String>();
+    client.on_raw("message", move |e| {
+        let _ = tx.unbounded_send(e.id.clone());
+    });
+    let id = publish(server(), &t, r#"{"data": "after reset"}"#).await;
+    assert_eq!(within("live event", rx.next()).await.unwrap(), id);
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn backoff_delays_stay_within_their_jittered_bounds_then_it_gives_up() {
+    let client = SseClient::builder(dead_url())
+        .reconnect_interval(Duration::from_millis(20))
+        .backoff_multiplier(2.0)
+        .max_reconnect_interval(Duration::from_millis(100))
+        .max_reconnect_attempts(4)
+        .jitter(Jitter::Full)
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    let mut attempts = Vec::new();
+    loop {
+        match wait_for(&mut events, "reconnecting or give-up", |e| {
+            matches!(
+                e,
+                ClientEvent::Reconnecting { .. } | ClientEvent::MaxReconnectReached { .. }
+            )
+        })
+        .await
+        {
+            ClientEvent::Reconnecting { attempt, delay_ms } => attempts.push((attempt, delay_ms)),
+            ClientEvent::MaxReconnectReached { attempts: n } => {
+                assert_eq!(n, 4);
+                break;
+            }
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(
+        attempts.iter().map(|a| a.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    for (attempt, delay) in &attempts {
+        let ceiling = [20, 40, 80, 100][*attempt as usize - 1];
+        assert!(
+            *delay <= ceiling,
+            "attempt {attempt}: {delay} ms > {ceiling} ms"
+        );
+    }
+    assert_eq!(client.state(), State::Failed);
+    assert_eq!(client.stats().reconnects, 4);
+    assert_eq!(live_counts().timers, 0);
+}
+
+#[wasm_bindgen_test]
+async fn close_during_a_pending_reconnect_stays_closed() {
+    let client = SseClient::builder(dead_url())
+        .reconnect_interval(Duration::from_millis(300))
+        .jitter(Jitter::None)
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "reconnecting", |e| {
+        matches!(e, ClientEvent::Reconnecting { .. })
+    })
+    .await;
+    let timers_before = live_counts().timers;
+    assert!(timers_before >= 1);
+    client.close();
+    assert_eq!(live_counts().timers, timers_before - 1);
+    assert_eq!(
+        wait_for(&mut events, "closed", |_| true).await,
+        ClientEvent::State(State::Closed)
+    );
+    // Nothing may happen any more: wait past the reconnect delay and check.
+    TimeoutFuture::new(600).await;
+    assert!(events.try_recv().is_err(), "an event after close");
+    assert_eq!(client.state(), State::Closed);
+    assert_eq!(client.stats().reconnects, 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_thousand_clients_release_every_listener_and_timer() {
+    let before = live_counts();
+    for i in 0..1000 {
+        let client = SseClient::builder(&format!("{}/sse/counter?count=1", server()))
+            .build()
+            .unwrap();
+        client.on_raw("message", |_| {});
+        client.on_client_event(|_| {});
+        let _stream = client.events::<MonitoringData>();
+        client.connect();
+        if i % 2 == 0 {
+            client.close();
+        }
+        // Dropped here: closing on drop releases the rest.
+    }
+    let after = live_counts();
+    assert_eq!(after, before, "listeners, timers or clients leaked");
+}
+
+#[wasm_bindgen_test]
+async fn invalid_options_are_rejected_with_a_message() {
+    let opts = js_sys::Object::new();
+    Reflect::set(&opts, &"reconnectInterval".into(), &(-5).into()).unwrap();
+    let err = JsSseClient::new("/sse/demo", opts.into()).unwrap_err();
+    let err: js_sys::Error = JsValue::from(err).dyn_into().unwrap();
+    assert!(String::from(err.message()).contains("reconnectInterval"));
+    let opts = js_sys::Object::new();
+    Reflect::set(&opts, &"maxReconectAttempts".into(), &3.into()).unwrap();
+    assert!(
+        JsSseClient::new("/sse/demo", opts.into()).is_err(),
+        "a misspelt option is an error, not ignored"
+    );
+}
