@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use pushwire_protocol::{End, Reset, TypedEvent};
+use pushwire_protocol::TypedEvent;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{EventSource, EventSourceInit, EventTarget, MessageEvent};
 
@@ -96,6 +96,9 @@ pub(crate) struct Inner {
     state: State,
     /// Bumped by `close()` and pauses: dispatches of an older generation stop.
     generation: u64,
+    /// The generation as seen from JavaScript: `{ closed }`, set when the
+    /// generation ends, so a JS dispatch loop stops without asking Rust.
+    token: js_sys::Object,
     handlers: Vec<Registered>,
     next_handler: u64,
     connection: Option<Connection>,
@@ -106,6 +109,14 @@ pub(crate) struct Inner {
     paused: bool,
     stats: Stats,
     _token: ClientToken,
+}
+
+impl Inner {
+    fn end_generation(&mut self) {
+        self.generation += 1;
+        let _ = js_sys::Reflect::set(&self.token, &JsValue::from_str("closed"), &JsValue::TRUE);
+        self.token = js_sys::Object::new();
+    }
 }
 
 /// A typed Server-Sent Events client; see the [crate documentation](crate).
@@ -132,7 +143,7 @@ fn resolve(url: &str) -> Result<String, ClientError> {
     };
     parsed
         .map(|u| u.href())
-        .map_err(|_| ClientError(format!("invalid URL {url:?}")))
+        .map_err(|_| ClientError(format!("invalid URL \"{url}\"")))
 }
 
 fn random() -> f64 {
@@ -154,6 +165,7 @@ impl SseClient {
                 options,
                 state: State::Closed,
                 generation: 0,
+                token: js_sys::Object::new(),
                 handlers: Vec::new(),
                 next_handler: 0,
                 connection: None,
@@ -525,7 +537,7 @@ fn on_visibility(shared: &Rc<RefCell<Inner>>, hidden: bool) {
             inner.connection = None;
             inner.timer = None;
             inner.paused = true;
-            inner.generation += 1;
+            inner.end_generation();
         }
         set_state(shared, State::Closed);
     } else if !hidden && paused && state == State::Closed {
@@ -549,7 +561,7 @@ fn close(shared: &Rc<RefCell<Inner>>) {
         if inner.state == State::Closed {
             return;
         }
-        inner.generation += 1;
+        inner.end_generation();
     }
     set_state(shared, State::Closed);
 }
@@ -569,7 +581,8 @@ fn on_message(shared: &Rc<RefCell<Inner>>, name: &str, event: web_sys::Event) {
     let Ok(message) = event.dyn_into::<MessageEvent>() else {
         return;
     };
-    let data = message.data().as_string().unwrap_or_default();
+    // The data stays a JS string unless Rust code needs it.
+    let data = message.data();
     let id = message.last_event_id();
     {
         let mut inner = shared.borrow_mut();
@@ -581,20 +594,18 @@ fn on_message(shared: &Rc<RefCell<Inner>>, name: &str, event: web_sys::Event) {
             inner.stats.last_event_id = Some(id.clone());
         }
     }
-    let event = ServerEvent {
+    let server_event = || ServerEvent {
         event: name.to_owned(),
-        data,
-        id,
+        data: data.as_string().unwrap_or_default(),
+        id: id.clone(),
     };
     match name {
-        RESET_EVENT => match event.decode::<Reset>() {
+        RESET_EVENT => match crate::js::decode_reset(&server_event()) {
             Ok(reset) => emit(shared, &ClientEvent::Reset(reset)),
             Err(err) => parse_failed(shared, err),
         },
         END_EVENT => {
-            let end = event.decode::<End>().unwrap_or(End {
-                reason: "complete".into(),
-            });
+            let end = crate::js::decode_end(&server_event());
             // Close first: "end" means no reconnect, whatever handlers do.
             {
                 let mut inner = shared.borrow_mut();
@@ -604,25 +615,13 @@ fn on_message(shared: &Rc<RefCell<Inner>>, name: &str, event: web_sys::Event) {
             emit(shared, &ClientEvent::End(end));
             close(shared);
         }
-        _ => deliver(shared, &event),
+        _ => deliver(shared, name, &data, &id, server_event),
     }
 }
 
 fn parse_failed(shared: &Rc<RefCell<Inner>>, error: ParseError) {
     shared.borrow_mut().stats.parse_errors += 1;
     emit(shared, &ClientEvent::ParseError(error));
-}
-
-/// The handlers registered under `name`, and the generation to check.
-fn handlers_for(shared: &Rc<RefCell<Inner>>, name: &str) -> (Vec<Callback>, u64) {
-    let inner = shared.borrow();
-    let callbacks = inner
-        .handlers
-        .iter()
-        .filter(|h| h.name == name)
-        .map(|h| h.callback.clone())
-        .collect();
-    (callbacks, inner.generation)
 }
 
 fn still_current(shared: &Rc<RefCell<Inner>>, generation: u64) -> bool {
@@ -636,52 +635,64 @@ fn report(result: Result<JsValue, JsValue>) {
     }
 }
 
-/// Hands a server event to its handlers: JS handlers get the JSON decoded
-/// once (or the string with `raw`), Rust handlers decode into their type.
-fn deliver(shared: &Rc<RefCell<Inner>>, event: &ServerEvent) {
-    let (callbacks, generation) = handlers_for(shared, &event.event);
-    if callbacks.is_empty() {
+/// Hands a server event to its handlers. JS handlers get the data parsed
+/// once, in JavaScript (or the string itself with `raw`), in one call across
+/// the wasm boundary; Rust handlers decode into their own types.
+fn deliver(
+    shared: &Rc<RefCell<Inner>>,
+    name: &str,
+    data: &JsValue,
+    id: &str,
+    server_event: impl Fn() -> ServerEvent,
+) {
+    let (js, rust, generation, token, raw) = {
+        let inner = shared.borrow();
+        let js = js_sys::Array::new();
+        let mut rust = Vec::new();
+        for h in inner.handlers.iter().filter(|h| h.name == name) {
+            match &h.callback {
+                Callback::Js(f) => {
+                    js.push(f);
+                }
+                Callback::Server(f) => rust.push(f.clone()),
+                Callback::Client(_) => {}
+            }
+        }
+        (
+            js,
+            rust,
+            inner.generation,
+            inner.token.clone(),
+            inner.options.raw,
+        )
+    };
+    if js.length() > 0 {
+        if let Some(error) = crate::js::deliver(&js, data, name, id, raw, &token) {
+            if still_current(shared, generation) {
+                let event = server_event();
+                parse_failed(
+                    shared,
+                    ParseError {
+                        event: event.event,
+                        data: event.data,
+                        error,
+                    },
+                );
+            }
+        }
+    }
+    if rust.is_empty() {
         return;
     }
-    let raw = shared.borrow().options.raw;
-    let mut js_value: Option<Result<JsValue, ParseError>> = None;
-    for callback in callbacks {
+    let event = server_event();
+    for f in rust {
         if !still_current(shared, generation) {
             return;
         }
-        match callback {
-            Callback::Js(f) => {
-                let value = js_value.get_or_insert_with(|| decode_js(event, raw));
-                // On a parse error no JS handler runs; it is reported once below.
-                if let Ok(value) = value {
-                    let meta = crate::js::event_meta(event);
-                    report(f.call2(&JsValue::NULL, value, &meta));
-                }
-            }
-            Callback::Server(f) => {
-                if let Err(err) = f(event) {
-                    parse_failed(shared, err);
-                }
-            }
-            Callback::Client(_) => {}
-        }
-    }
-    if let Some(Err(err)) = js_value {
-        if still_current(shared, generation) {
+        if let Err(err) = f(&event) {
             parse_failed(shared, err);
         }
     }
-}
-
-fn decode_js(event: &ServerEvent, raw: bool) -> Result<JsValue, ParseError> {
-    if raw {
-        return Ok(JsValue::from_str(&event.data));
-    }
-    js_sys::JSON::parse(&event.data).map_err(|err| ParseError {
-        event: event.event.clone(),
-        data: event.data.clone(),
-        error: js_sys::Error::from(err).message().into(),
-    })
 }
 
 /// Hands a built-in event to the JS handlers of its name and to every Rust

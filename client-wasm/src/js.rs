@@ -9,7 +9,9 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::client::{HandlerId, Inner, SseClient};
-use crate::events::{ClientEvent, ServerEvent};
+use pushwire_protocol::{End, Reset, ResetReason};
+
+use crate::events::{ClientEvent, ParseError, ServerEvent};
 use crate::options::{JsOptions, JS_OPTION_NAMES};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -117,9 +119,33 @@ export class SseClient {
 }
 "#;
 
-#[wasm_bindgen(inline_js = "export function remover(handle) { return () => handle.remove(); }")]
+#[wasm_bindgen(inline_js = r#"
+export function remover(handle) { return () => handle.remove(); }
+export function deliver(handlers, data, event, lastEventId, raw, token) {
+  let value = data;
+  if (!raw) {
+    try { value = JSON.parse(data); } catch (e) { return String((e && e.message) || e); }
+  }
+  const meta = { event, lastEventId };
+  for (let i = 0; i < handlers.length; i++) {
+    if (token.closed) break;
+    try { handlers[i](value, meta); } catch (e) { console.error("pushwire-client: a handler threw", e); }
+  }
+  return undefined;
+}
+"#)]
 extern "C" {
     fn remover(handle: HandlerHandle) -> js_sys::Function;
+    /// Parses `data` once and calls each handler with it and the event's
+    /// meta, stopping if the client closes meanwhile; the parse error, if any.
+    pub(crate) fn deliver(
+        handlers: &js_sys::Array,
+        data: &JsValue,
+        event: &str,
+        last_event_id: &str,
+        raw: bool,
+        token: &Object,
+    ) -> Option<String>;
 }
 
 /// The JS `SseClient`.
@@ -158,14 +184,13 @@ impl JsSseClient {
                     let key = key.as_string().unwrap_or_default();
                     if !JS_OPTION_NAMES.contains(&key.as_str()) {
                         return Err(JsError::new(&format!(
-                            "unknown option {key:?}; known options: {}",
+                            "unknown option \"{key}\"; known options: {}",
                             JS_OPTION_NAMES.join(", ")
                         )));
                     }
                 }
             }
-            serde_wasm_bindgen::from_value(options)
-                .map_err(|e| JsError::new(&format!("invalid options: {e}")))?
+            JsOptions::from_js(&options).map_err(|e| JsError::new(&e))?
         };
         let options = js_options.into_options().map_err(|e| JsError::new(&e))?;
         let client = SseClient::new(url, options).map_err(|e| JsError::new(&e.0))?;
@@ -195,7 +220,20 @@ impl JsSseClient {
 
     #[wasm_bindgen(getter)]
     pub fn stats(&self) -> JsValue {
-        to_js(&self.client.stats())
+        let s = self.client.stats();
+        object(&[
+            (
+                "eventsReceived",
+                JsValue::from_f64(s.events_received as f64),
+            ),
+            ("parseErrors", JsValue::from_f64(s.parse_errors as f64)),
+            ("reconnects", JsValue::from_f64(s.reconnects as f64)),
+            (
+                "lastEventId",
+                s.last_event_id
+                    .map_or(JsValue::NULL, |id| JsValue::from_str(&id)),
+            ),
+        ])
     }
 
     #[wasm_bindgen(getter, js_name = lastEventId)]
@@ -212,13 +250,12 @@ impl JsSseClient {
 /// Live browser resources of all clients.
 #[wasm_bindgen(js_name = liveCounts, skip_typescript)]
 pub fn live_counts_js() -> JsValue {
-    to_js(&crate::listener::live_counts())
-}
-
-fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
+    let c = crate::listener::live_counts();
+    object(&[
+        ("listeners", JsValue::from_f64(c.listeners as f64)),
+        ("timers", JsValue::from_f64(c.timers as f64)),
+        ("clients", JsValue::from_f64(c.clients as f64)),
+    ])
 }
 
 fn object(entries: &[(&str, JsValue)]) -> JsValue {
@@ -227,14 +264,6 @@ fn object(entries: &[(&str, JsValue)]) -> JsValue {
         let _ = Reflect::set(&obj, &JsValue::from_str(key), value);
     }
     obj.into()
-}
-
-/// The second argument of a server-event handler.
-pub(crate) fn event_meta(event: &ServerEvent) -> JsValue {
-    object(&[
-        ("event", JsValue::from_str(&event.event)),
-        ("lastEventId", JsValue::from_str(&event.id)),
-    ])
 }
 
 /// The payload a JS handler of a built-in event receives.
@@ -249,9 +278,77 @@ pub(crate) fn client_event_payload(event: &ClientEvent) -> JsValue {
         ClientEvent::MaxReconnectReached { attempts } => {
             object(&[("attempts", JsValue::from(*attempts))])
         }
-        ClientEvent::ParseError(e) => to_js(e),
-        ClientEvent::Reset(r) => to_js(r),
-        ClientEvent::End(e) => to_js(e),
+        ClientEvent::ParseError(e) => object(&[
+            ("event", JsValue::from_str(&e.event)),
+            ("data", JsValue::from_str(&e.data)),
+            ("error", JsValue::from_str(&e.error)),
+        ]),
+        ClientEvent::Reset(r) => object(&[
+            ("reason", JsValue::from_str(reset_reason_name(r.reason))),
+            ("message", JsValue::from_str(&r.message)),
+            ("last_event_id", JsValue::from_str(&r.last_event_id)),
+        ]),
+        ClientEvent::End(e) => object(&[("reason", JsValue::from_str(&e.reason))]),
         ClientEvent::State(s) => JsValue::from_str(s.as_str()),
     }
+}
+
+fn reset_reason_name(reason: ResetReason) -> &'static str {
+    match reason {
+        ResetReason::UnknownEpoch => "unknown_epoch",
+        ResetReason::Malformed => "malformed",
+        ResetReason::TooOld => "too_old",
+        ResetReason::Future => "future",
+    }
+}
+
+fn parse_object(event: &ServerEvent) -> Result<JsValue, ParseError> {
+    let fail = |error: &str| ParseError {
+        event: event.event.clone(),
+        data: event.data.clone(),
+        error: error.to_owned(),
+    };
+    let value = js_sys::JSON::parse(&event.data).map_err(|_| fail("invalid JSON"))?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(fail("expected a JSON object"))
+    }
+}
+
+fn string_field(obj: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(obj, &JsValue::from_str(key)).ok()?.as_string()
+}
+
+/// Decodes the server's `pushwire.reset` data (through the browser's
+/// JSON parser, keeping serde_json out of the wasm binary).
+pub(crate) fn decode_reset(event: &ServerEvent) -> Result<Reset, ParseError> {
+    let obj = parse_object(event)?;
+    let reason = match string_field(&obj, "reason").as_deref() {
+        Some("unknown_epoch") => ResetReason::UnknownEpoch,
+        Some("malformed") => ResetReason::Malformed,
+        Some("too_old") => ResetReason::TooOld,
+        Some("future") => ResetReason::Future,
+        _ => {
+            return Err(ParseError {
+                event: event.event.clone(),
+                data: event.data.clone(),
+                error: "unknown reset reason".into(),
+            })
+        }
+    };
+    Ok(Reset {
+        reason,
+        message: string_field(&obj, "message").unwrap_or_default(),
+        last_event_id: string_field(&obj, "last_event_id").unwrap_or_default(),
+    })
+}
+
+/// Decodes the server's `pushwire.end` data; an undecodable one still ends.
+pub(crate) fn decode_end(event: &ServerEvent) -> End {
+    let reason = parse_object(event)
+        .ok()
+        .and_then(|obj| string_field(&obj, "reason"))
+        .unwrap_or_else(|| "complete".into());
+    End { reason }
 }

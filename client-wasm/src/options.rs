@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
 
 use crate::policy::{Jitter, ReconnectPolicy};
 
@@ -64,8 +65,7 @@ pub(crate) const JS_OPTION_NAMES: [&str; 11] = [
 ];
 
 /// The JavaScript options object; every field optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub(crate) struct JsOptions {
     with_credentials: Option<bool>,
     max_reconnect_attempts: Option<u32>,
@@ -90,7 +90,61 @@ fn millis(name: &str, value: f64) -> Result<Duration, String> {
     }
 }
 
+fn field(obj: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn boolean(obj: &JsValue, key: &str) -> Result<Option<bool>, String> {
+    field(obj, key)
+        .map(|v| {
+            v.as_bool()
+                .ok_or_else(|| format!("{key} must be a boolean"))
+        })
+        .transpose()
+}
+
+fn number(obj: &JsValue, key: &str) -> Result<Option<f64>, String> {
+    field(obj, key)
+        .map(|v| v.as_f64().ok_or_else(|| format!("{key} must be a number")))
+        .transpose()
+}
+
+fn string(obj: &JsValue, key: &str) -> Result<Option<String>, String> {
+    field(obj, key)
+        .map(|v| {
+            v.as_string()
+                .ok_or_else(|| format!("{key} must be a string"))
+        })
+        .transpose()
+}
+
 impl JsOptions {
+    /// Reads the options object, checking each field's type. Written by
+    /// hand rather than with serde: it keeps the wasm binary small.
+    pub(crate) fn from_js(obj: &JsValue) -> Result<JsOptions, String> {
+        let attempts = number(obj, "maxReconnectAttempts")?;
+        if let Some(n) = attempts {
+            if !(n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n)) {
+                return Err("maxReconnectAttempts must be a whole number from 0".into());
+            }
+        }
+        Ok(JsOptions {
+            with_credentials: boolean(obj, "withCredentials")?,
+            max_reconnect_attempts: attempts.map(|n| n as u32),
+            reconnect_interval: number(obj, "reconnectInterval")?,
+            max_reconnect_interval: number(obj, "maxReconnectInterval")?,
+            backoff_multiplier: number(obj, "backoffMultiplier")?,
+            jitter: string(obj, "jitter")?,
+            last_event_id_param: string(obj, "lastEventIdParam")?,
+            last_event_id: string(obj, "lastEventId")?,
+            raw: boolean(obj, "raw")?,
+            reconnect_on_online: boolean(obj, "reconnectOnOnline")?,
+            pause_when_hidden: boolean(obj, "pauseWhenHidden")?,
+        })
+    }
+
     /// Validates and converts to [`ClientOptions`].
     pub(crate) fn into_options(self) -> Result<ClientOptions, String> {
         let mut o = ClientOptions::default();
@@ -117,7 +171,7 @@ impl JsOptions {
             Some("none") => o.reconnect.jitter = Jitter::None,
             Some(other) => {
                 return Err(format!(
-                    "jitter must be \"full\" or \"none\", not {other:?}"
+                    "jitter must be \"full\" or \"none\", not \"{other}\""
                 ))
             }
         }

@@ -5,6 +5,7 @@
 //! * `cargo xtask test` installs whatever is missing (quietly when nothing
 //!   is), then runs every check and test suite of the workspace.
 
+mod bench;
 mod demo;
 mod servers;
 mod test;
@@ -19,6 +20,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   demo [flags…]   build what the demo needs and run the server (flags go to `pushwire`)
   test            install missing tools, then run fmt, clippy and every test suite
+  bench client    browser client: package size and decode throughput in Chromium
 ";
 
 fn main() -> ExitCode {
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
     let result = match args.next().as_deref() {
         Some("demo") => demo::run(args.collect()),
         Some("test") => test::run(),
+        Some("bench") => bench::run(args.collect()),
         Some("help" | "--help" | "-h") | None => {
             eprint!("{USAGE}");
             Ok(())

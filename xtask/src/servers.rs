@@ -22,7 +22,16 @@ pub struct Server {
 impl Server {
     /// Starts the debug `pushwire` binary (built beforehand) with `args`.
     pub fn start(args: &[&str]) -> Result<Server, String> {
-        let bin = root().join("target/debug/pushwire");
+        Self::start_binary("target/debug/pushwire", args)
+    }
+
+    /// Starts the release `pushwire` binary (built beforehand) with `args`.
+    pub fn start_release(args: &[&str]) -> Result<Server, String> {
+        Self::start_binary("target/release/pushwire", args)
+    }
+
+    fn start_binary(path: &str, args: &[&str]) -> Result<Server, String> {
+        let bin = root().join(path);
         let mut child = Command::new(&bin)
             .args(["--addr", "127.0.0.1:0"])
             .args(args)

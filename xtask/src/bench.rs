@@ -1,0 +1,93 @@
+//! `cargo xtask bench …`: benchmarks. Timing goals live here, never in the
+//! pass/fail tests.
+//!
+//! * `cargo xtask bench client`: decode throughput of the browser client in
+//!   headless Chromium (MonitoringData events/s into JS objects and into
+//!   Rust structs), and the npm package's size, raw and gzipped.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use crate::servers::Server;
+use crate::util::{self, cmd};
+use crate::{tools, wasm};
+
+pub fn run(args: Vec<String>) -> Result<(), String> {
+    match args.first().map(String::as_str) {
+        Some("client") => client(),
+        _ => Err("usage: cargo xtask bench client".into()),
+    }
+}
+
+fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {
+    let mut child = cmd("gzip", &["-9c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(bytes)
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    Ok(out.stdout.len())
+}
+
+fn client() -> Result<(), String> {
+    tools::ensure_wasm_tools()?;
+    tools::ensure_browser_and_binaryen()?;
+    wasm::build_package()?;
+    let mut total = (0, 0);
+    eprintln!("\npackage sizes (client-wasm/pkg):");
+    for file in ["pushwire_client_bg.wasm", "pushwire_client.js"] {
+        let bytes =
+            std::fs::read(wasm::pkg_dir().join(file)).map_err(|e| format!("{file}: {e}"))?;
+        let gz = gzipped_len(&bytes)?;
+        total = (total.0 + bytes.len(), total.1 + gz);
+        eprintln!(
+            "  {file:<26} {:>7} bytes raw {:>7} bytes gzipped",
+            bytes.len(),
+            gz
+        );
+    }
+    eprintln!(
+        "  {:<26} {:>7} bytes raw {:>7} bytes gzipped\n",
+        "total", total.0, total.1
+    );
+
+    util::run(&mut cmd(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "pushwire-server",
+            "--bin",
+            "pushwire",
+        ],
+    ))?;
+    let server = Server::start_release(&["--cors-origins", "*", "--replay-capacity", "10000"])?;
+    util::run(
+        cmd(
+            "wasm-pack",
+            &[
+                "test",
+                "--release",
+                "--headless",
+                "--chrome",
+                "client-wasm",
+                "--features",
+                "bench",
+                "--test",
+                "throughput",
+                "--",
+                "--nocapture",
+            ],
+        )
+        .env("PUSHWIRE_BENCH_SERVER", &server.url)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "600"),
+    )
+}
