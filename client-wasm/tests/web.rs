@@ -563,3 +563,122 @@ async fn invalid_options_are_rejected_with_a_message() {
         "a misspelt option is an error, not ignored"
     );
 }
+
+#[wasm_bindgen_test]
+async fn handlers_registered_after_connect_are_listened_for() {
+    let t = topic("late");
+    let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    let (tx, mut rx) = mpsc::unbounded::<String>();
+    client.on_raw("late-name", move |e| {
+        let _ = tx.unbounded_send(e.data.clone());
+    });
+    publish(server(), &t, r#"{"event": "late-name", "data": "seen"}"#).await;
+    assert_eq!(within("late event", rx.next()).await.unwrap(), "\"seen\"");
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn the_last_event_id_parameter_name_is_configurable() {
+    let t = topic("param");
+    let id = publish(server(), &t, r#"{"data": 1}"#).await;
+    let next = publish(server(), &t, r#"{"data": 2}"#).await;
+    // The server only knows `lastEventId`: under another name the id is not
+    // understood, so the client starts live (nothing replayed)...
+    let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
+        .last_event_id(id.clone())
+        .last_event_id_param("since")
+        .build()
+        .unwrap();
+    let (tx, mut rx) = mpsc::unbounded::<String>();
+    client.on_raw("message", move |e| {
+        let _ = tx.unbounded_send(e.id.clone());
+    });
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    let live = publish(server(), &t, r#"{"data": 3}"#).await;
+    assert_eq!(within("live", rx.next()).await.unwrap(), live);
+    client.close();
+    // ...while under the default name it resumes right after `id`.
+    let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
+        .last_event_id(id)
+        .build()
+        .unwrap();
+    let (tx, mut rx) = mpsc::unbounded::<String>();
+    client.on_raw("message", move |e| {
+        let _ = tx.unbounded_send(e.id.clone());
+    });
+    client.connect();
+    assert_eq!(within("replayed", rx.next()).await.unwrap(), next);
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn coming_back_online_skips_the_remaining_backoff() {
+    let client = SseClient::builder(dead_url())
+        .reconnect_interval(Duration::from_secs(60))
+        .jitter(Jitter::None)
+        .reconnect_on_online(true)
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "first reconnecting", |e| {
+        matches!(e, ClientEvent::Reconnecting { attempt: 1, .. })
+    })
+    .await;
+    let window = web_sys::window().unwrap();
+    window
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
+    // Long before the 60 s delay, the reconnect was made (and failed again).
+    wait_for(&mut events, "second reconnecting", |e| {
+        matches!(e, ClientEvent::Reconnecting { attempt: 2, .. })
+    })
+    .await;
+    assert_eq!(client.stats().reconnects, 1);
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_hidden_tab_pauses_and_resumes_by_id() {
+    let t = topic("hidden");
+    let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
+        .pause_when_hidden(true)
+        .build()
+        .unwrap();
+    let (tx, mut rx) = mpsc::unbounded::<String>();
+    client.on_raw("message", move |e| {
+        let _ = tx.unbounded_send(e.id.clone());
+    });
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    let first = publish(server(), &t, r#"{"data": 1}"#).await;
+    assert_eq!(within("first", rx.next()).await.unwrap(), first);
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    let set_hidden = |hidden: bool| {
+        let descriptor = js_sys::Object::new();
+        Reflect::set(&descriptor, &"value".into(), &hidden.into()).unwrap();
+        Reflect::set(&descriptor, &"configurable".into(), &true.into()).unwrap();
+        js_sys::Object::define_property(&document, &"hidden".into(), &descriptor);
+        document
+            .dispatch_event(&web_sys::Event::new("visibilitychange").unwrap())
+            .unwrap();
+    };
+    set_hidden(true);
+    wait_for(&mut events, "paused", is_state(State::Closed)).await;
+    let missed = publish(server(), &t, r#"{"data": 2}"#).await;
+    set_hidden(false);
+    wait_for(&mut events, "open again", is_state(State::Open)).await;
+    // Resumed by id: the event published while hidden arrives.
+    assert_eq!(within("missed", rx.next()).await.unwrap(), missed);
+    Reflect::delete_property(&document, &"hidden".into()).unwrap();
+    client.close();
+}
