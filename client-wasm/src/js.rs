@@ -93,6 +93,27 @@ export interface ServerEventMap {
   monitoring: MonitoringData;
 }
 
+/** One item of a parsed stream. */
+export type SseItem =
+  | { type: "event"; event: string; data: string; id: string }
+  | { type: "retry"; retry: number }
+  | { type: "comment"; text: string };
+
+/**
+ * The spec-exact incremental SSE parser, for streams read with fetch():
+ * it shows what EventSource hides (retry, comments, id-only frames).
+ */
+export class SseParser {
+  free(): void;
+  constructor();
+  /** Parses the next chunk (split anywhere); returns the items it completed. */
+  feed(chunk: Uint8Array): SseItem[];
+  /** The last event id so far. */
+  readonly lastEventId: string;
+  /** Ends the stream; an unfinished event is discarded. */
+  finish(): void;
+}
+
 /** Removes the handler it was returned for. */
 export type Unsubscribe = () => void;
 

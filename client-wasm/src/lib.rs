@@ -30,6 +30,7 @@ mod events;
 mod js;
 mod listener;
 mod options;
+mod parser;
 mod policy;
 mod stream;
 
@@ -38,6 +39,7 @@ pub use events::{ClientEvent, ParseError, ServerEvent, State, BUILTIN_EVENTS};
 pub use js::JsSseClient;
 pub use listener::{live_counts, LiveCounts};
 pub use options::{ClientOptions, DEFAULT_LAST_EVENT_ID_PARAM, DEFAULT_STREAM_CAPACITY};
+pub use parser::JsSseParser;
 pub use policy::{
     Jitter, ReconnectPolicy, DEFAULT_BACKOFF_MULTIPLIER, DEFAULT_MAX_RECONNECT_ATTEMPTS,
     DEFAULT_MAX_RECONNECT_INTERVAL, DEFAULT_RECONNECT_INTERVAL,

@@ -682,3 +682,24 @@ async fn a_hidden_tab_pauses_and_resumes_by_id() {
     Reflect::delete_property(&document, &"hidden".into()).unwrap();
     client.close();
 }
+
+#[wasm_bindgen_test]
+fn the_js_parser_reports_events_retry_and_comments_across_chunks() {
+    let mut parser = pushwire_client::JsSseParser::new();
+    let bytes = ": hi\nretry: 3000\nid: 7\nevent: data\ndata: {\"a\":\n data: 1}\n\n".as_bytes();
+    let (a, b) = bytes.split_at(20);
+    let mut items: Vec<JsValue> = parser.feed(&js_sys::Uint8Array::from(a)).iter().collect();
+    items.extend(parser.feed(&js_sys::Uint8Array::from(b)).iter());
+    let get = |i: usize, k: &str| Reflect::get(&items[i], &k.into()).unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(get(0, "type"), "comment");
+    assert_eq!(get(0, "text"), "hi");
+    assert_eq!(get(1, "type"), "retry");
+    assert_eq!(get(1, "retry"), 3000);
+    assert_eq!(get(2, "type"), "event");
+    assert_eq!(get(2, "event"), "data");
+    assert_eq!(get(2, "id"), "7");
+    // " data: 1}" has a leading space: it is a field named " data", ignored.
+    assert_eq!(get(2, "data"), "{\"a\":");
+    assert_eq!(parser.last_event_id(), "7");
+}
