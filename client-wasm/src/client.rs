@@ -107,8 +107,16 @@ pub(crate) struct Inner {
     /// Failed attempts since the last successful open.
     attempt: u32,
     paused: bool,
+    /// The owner let go while the connection was live; see [`SseClient::detach`].
+    detached: bool,
     stats: Stats,
     _token: ClientToken,
+}
+
+thread_local! {
+    /// Clients whose owner let go while they were live: kept until they
+    /// close, end or give up, like a native EventSource.
+    static DETACHED: RefCell<Vec<Rc<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Inner {
@@ -173,6 +181,7 @@ impl SseClient {
                 window_listeners: Vec::new(),
                 attempt: 0,
                 paused: false,
+                detached: false,
                 stats,
                 _token: ClientToken::new(),
             })),
@@ -267,9 +276,34 @@ impl SseClient {
     }
 }
 
+impl SseClient {
+    /// Lets the connection outlive this handle, as a native `EventSource`
+    /// outlives the last reference to it: a client that is not closed keeps
+    /// delivering to its handlers, and its resources are released once it
+    /// closes, ends or gives up. Used when the JavaScript object is freed
+    /// or garbage-collected while connected.
+    pub(crate) fn detach(&self) {
+        let state = self.state();
+        if matches!(state, State::Closed | State::Failed) {
+            return;
+        }
+        self.shared.borrow_mut().detached = true;
+        let weak = Rc::downgrade(&self.shared);
+        self.on_client_event(move |event| {
+            if let ClientEvent::State(State::Closed | State::Failed) = event {
+                let Some(shared) = weak.upgrade() else { return };
+                DETACHED.with(|d| d.borrow_mut().retain(|c| !Rc::ptr_eq(c, &shared)));
+            }
+        });
+        DETACHED.with(|d| d.borrow_mut().push(self.shared.clone()));
+    }
+}
+
 impl Drop for SseClient {
     fn drop(&mut self) {
-        close(&self.shared);
+        if !self.shared.borrow().detached {
+            close(&self.shared);
+        }
     }
 }
 

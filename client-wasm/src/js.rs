@@ -176,6 +176,15 @@ pub struct JsSseClient {
     client: SseClient,
 }
 
+impl Drop for JsSseClient {
+    /// Freed (explicitly, or by the garbage collector) while connected: like
+    /// a native EventSource the connection goes on until it closes, ends or
+    /// gives up. `close()` first to stop it.
+    fn drop(&mut self) {
+        self.client.detach();
+    }
+}
+
 /// Removes one handler; wrapped in the function `on` returns.
 #[wasm_bindgen(skip_typescript)]
 #[derive(Debug)]

@@ -25,7 +25,7 @@ impl JsSseParser {
     }
 
     /// Parses the next chunk; returns the items it completed.
-    pub fn feed(&mut self, chunk: &Uint8Array) -> Array {
+    pub fn feed(&mut self, chunk: Uint8Array) -> Array {
         let out = Array::new();
         self.parser.feed_with(&chunk.to_vec(), |item| {
             let obj = Object::new();

@@ -688,8 +688,8 @@ fn the_js_parser_reports_events_retry_and_comments_across_chunks() {
     let mut parser = pushwire_client::JsSseParser::new();
     let bytes = ": hi\nretry: 3000\nid: 7\nevent: data\ndata: {\"a\":\n data: 1}\n\n".as_bytes();
     let (a, b) = bytes.split_at(20);
-    let mut items: Vec<JsValue> = parser.feed(&js_sys::Uint8Array::from(a)).iter().collect();
-    items.extend(parser.feed(&js_sys::Uint8Array::from(b)).iter());
+    let mut items: Vec<JsValue> = parser.feed(js_sys::Uint8Array::from(a)).iter().collect();
+    items.extend(parser.feed(js_sys::Uint8Array::from(b)).iter());
     let get = |i: usize, k: &str| Reflect::get(&items[i], &k.into()).unwrap();
     assert_eq!(items.len(), 3);
     assert_eq!(get(0, "type"), "comment");
@@ -702,4 +702,32 @@ fn the_js_parser_reports_events_retry_and_comments_across_chunks() {
     // " data: 1}" has a leading space: it is a field named " data", ignored.
     assert_eq!(get(2, "data"), "{\"a\":");
     assert_eq!(parser.last_event_id(), "7");
+}
+
+#[wasm_bindgen_test]
+async fn a_freed_js_client_keeps_its_connection_until_the_stream_ends() {
+    // Like a native EventSource, a connected client whose JS object is freed
+    // or garbage-collected goes on delivering; it is released when it ends.
+    let before = live_counts();
+    let client = JsSseClient::new(
+        &format!("{}/sse/counter?count=3&interval_ms=50", server()),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let (tx, mut rx) = mpsc::unbounded::<JsValue>();
+    let handler = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
+        let _ = tx.unbounded_send(v);
+    });
+    client.on("message", handler.as_ref().clone().unchecked_into());
+    client.connect();
+    drop(client); // what free() or the garbage collector does
+    for n in 0..3 {
+        assert_eq!(within("counter event", rx.next()).await.unwrap(), n);
+    }
+    within("release after the end", async {
+        while live_counts() != before {
+            TimeoutFuture::new(10).await;
+        }
+    })
+    .await;
 }

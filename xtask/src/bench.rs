@@ -37,7 +37,7 @@ fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {
 
 fn client() -> Result<(), String> {
     tools::ensure_wasm_tools()?;
-    tools::ensure_browser_and_binaryen()?;
+    tools::ensure_browser()?;
     wasm::build_package()?;
     let mut total = (0, 0);
     eprintln!("\npackage sizes (client-wasm/pkg):");

@@ -1,9 +1,12 @@
-//! `cargo xtask demo`: builds the server (release) and serves the demo page
-//! from `www/` at http://127.0.0.1:8080/ unless flags say otherwise.
+//! `cargo xtask demo`: builds the npm package, installs it into the demo
+//! page's `node_modules`, builds the server (release) and serves the page at
+//! http://127.0.0.1:8080/ unless flags say otherwise.
 
 use crate::util::{self, cmd};
+use crate::wasm;
 
 pub fn run(flags: Vec<String>) -> Result<(), String> {
+    wasm::install_into_www()?;
     let mut args = vec![
         "run",
         "--release",
@@ -19,5 +22,6 @@ pub fn run(flags: Vec<String>) -> Result<(), String> {
     }
     let mut c = cmd("cargo", &args);
     c.args(&flags);
+    eprintln!("xtask: serving the demo; open http://127.0.0.1:8080/ (or the address given)");
     util::run(&mut c)
 }

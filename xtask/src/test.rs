@@ -1,6 +1,6 @@
 //! `cargo xtask test`: formatting, lints, every test suite of the workspace
-//! (native, then the browser client in headless Chromium against real
-//! servers), and the npm package build.
+//! (native; the browser client in headless Chromium against real servers;
+//! the demo page end to end, on the npm package built here).
 
 use crate::servers::{dead_url, Server};
 use crate::util::{self, cmd};
@@ -8,7 +8,7 @@ use crate::{tools, wasm};
 
 pub fn run() -> Result<(), String> {
     tools::ensure_wasm_tools()?;
-    tools::ensure_browser_and_binaryen()?;
+    tools::ensure_browser()?;
 
     util::run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))?;
     util::run(&mut cmd(
@@ -52,8 +52,21 @@ pub fn run() -> Result<(), String> {
     ))?;
     util::run(&mut cmd("cargo", &["test", "--workspace"]))?;
     browser_tests()?;
-    wasm::build_package()?;
+    end_to_end_tests()?;
     Ok(())
+}
+
+/// The demo page in Chromium, driven by playwright-core (node's test runner),
+/// against real servers the tests start, kill and restart themselves. The
+/// page imports the npm package, built and installed here.
+fn end_to_end_tests() -> Result<(), String> {
+    wasm::install_into_www()?;
+    tools::ensure_e2e_packages()?;
+    let bin = util::root().join("target/debug/pushwire");
+    let mut c = cmd("npm", &["test", "--silent"]);
+    c.current_dir(util::root().join("tests"))
+        .env("PUSHWIRE_BIN", bin);
+    util::run(&mut c)
 }
 
 /// The client's wasm tests in headless Chromium against real servers.

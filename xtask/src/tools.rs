@@ -4,7 +4,7 @@
 //! use (rustup's targets, crates.io, Debian) — never a tool's own download
 //! of a browser or binary.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::util::{cmd, output, root, run_quiet};
 
@@ -67,27 +67,65 @@ pub fn ensure_wasm_tools() -> Result<(), String> {
     Ok(())
 }
 
-/// Debian's Chromium and ChromeDriver (browser tests) and binaryen (wasm-opt).
-pub fn ensure_browser_and_binaryen() -> Result<(), String> {
+/// Debian's Chromium and ChromeDriver, for the browser tests.
+pub fn ensure_browser() -> Result<(), String> {
     let have = |p: &str| Path::new(p).exists();
-    let have_wasm_opt = output(&mut cmd("wasm-opt", &["--version"])).is_some();
-    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") && have_wasm_opt {
+    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
         return Ok(());
     }
-    eprintln!("xtask: installing chromium, chromium-driver and binaryen from Debian");
+    eprintln!("xtask: installing chromium and chromium-driver from Debian");
     run_quiet(&mut cmd("apt-get", &["update", "-qq"]))?;
     run_quiet(
         cmd(
             "apt-get",
-            &[
-                "install",
-                "-y",
-                "-qq",
-                "chromium",
-                "chromium-driver",
-                "binaryen",
-            ],
+            &["install", "-y", "-qq", "chromium", "chromium-driver"],
         )
         .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+/// binaryen's version, from the npm registry. Debian's binaryen 108 cannot
+/// optimise this package: it rejects `table.fill` and, given reference
+/// types, turns wasm-bindgen's externref table into one the browser refuses.
+pub const BINARYEN_VERSION: &str = "132.0.0";
+
+/// `wasm-opt` of the pinned binaryen, installed under `target/tools`.
+pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
+    let prefix = root().join("target/tools");
+    let bin = prefix.join("node_modules/.bin/wasm-opt");
+    let installed = std::fs::read_to_string(prefix.join("node_modules/binaryen/package.json"))
+        .unwrap_or_default();
+    if bin.exists() && installed.contains(&format!("\"version\": \"{BINARYEN_VERSION}\"")) {
+        return Ok(bin);
+    }
+    eprintln!("xtask: installing binaryen {BINARYEN_VERSION} (wasm-opt) from npm");
+    std::fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
+    run_quiet(&mut cmd(
+        "npm",
+        &[
+            "install",
+            "--no-save",
+            "--no-package-lock",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            &prefix.to_string_lossy(),
+            &format!("binaryen@{BINARYEN_VERSION}"),
+        ],
+    ))?;
+    Ok(bin)
+}
+
+/// The end-to-end tests' npm packages (playwright-core), from the lock file.
+pub fn ensure_e2e_packages() -> Result<(), String> {
+    let dir = root().join("tests");
+    let installed =
+        std::fs::read_to_string(dir.join("node_modules/.package-lock.json")).unwrap_or_default();
+    if installed.contains("node_modules/playwright-core") {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the end-to-end tests' npm packages");
+    let mut c = cmd("npm", &["ci", "--no-audit", "--no-fund"]);
+    c.current_dir(dir);
+    run_quiet(&mut c)
 }

@@ -1,6 +1,6 @@
 //! Building the npm package `pushwire-client` with wasm-pack, optimised for
 //! size: the `wasm-release` profile (opt-level z, LTO, one codegen unit),
-//! then Debian's `wasm-opt -Oz`.
+//! then binaryen's `wasm-opt -Oz` (see [`tools::BINARYEN_VERSION`]).
 
 use std::path::PathBuf;
 
@@ -15,7 +15,7 @@ pub fn pkg_dir() -> PathBuf {
 /// Builds the npm package into `client-wasm/pkg`.
 pub fn build_package() -> Result<(), String> {
     tools::ensure_wasm_tools()?;
-    tools::ensure_browser_and_binaryen()?;
+    let wasm_opt = tools::ensure_wasm_opt()?;
     util::run(&mut cmd(
         "wasm-pack",
         &[
@@ -33,7 +33,7 @@ pub fn build_package() -> Result<(), String> {
     let wasm = pkg_dir().join("pushwire_client_bg.wasm");
     let wasm = wasm.to_string_lossy();
     util::run(&mut cmd(
-        "wasm-opt",
+        &wasm_opt.to_string_lossy(),
         &[
             "-Oz",
             "--enable-bulk-memory",
@@ -45,6 +45,36 @@ pub fn build_package() -> Result<(), String> {
             &wasm,
             "-o",
             &wasm,
+        ],
+    ))
+}
+
+/// Packs the npm package and installs the tarball into `www/node_modules`,
+/// so the demo page imports `pushwire-client` exactly as an npm user would.
+pub fn install_into_www() -> Result<(), String> {
+    build_package()?;
+    let npm_dir = root().join("target/npm");
+    std::fs::create_dir_all(&npm_dir)
+        .map_err(|e| format!("cannot create {}: {e}", npm_dir.display()))?;
+    let npm_dir_s = npm_dir.to_string_lossy().into_owned();
+    let mut pack = cmd(
+        "npm",
+        &["pack", "--silent", "--pack-destination", &npm_dir_s],
+    );
+    pack.current_dir(pkg_dir());
+    let tarball = util::output(&mut pack).ok_or("npm pack failed")?;
+    let tarball = npm_dir.join(tarball.trim());
+    util::run_quiet(&mut cmd(
+        "npm",
+        &[
+            "install",
+            "--no-save",
+            "--no-package-lock",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            "www",
+            &tarball.to_string_lossy(),
         ],
     ))
 }
