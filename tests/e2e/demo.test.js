@@ -87,6 +87,19 @@ describe("the demo page", () => {
     assert.match(await page.textContent("#cmp-poll-bytes"), /(B|KiB)$/);
   });
 
+  test("a performance run shows progress, the server's summary and client figures", { timeout: 60_000 }, async () => {
+    const { page, errors } = await openPage(browser.context, `${server.url}/`);
+    await page.fill("#perf-count", "3000");
+    await page.click("#perf-run");
+    await page.waitForFunction(() => /^[\d,]+$/.test(document.getElementById("perf-server-rate").textContent), null, { timeout: DEADLINE_MS });
+    assert.equal(await page.getAttribute("#perf-progress", "max"), "3000");
+    assert.equal(await page.evaluate(() => document.getElementById("perf-progress").value), 3000);
+    assert.match(await page.textContent("#perf-server-avg"), /µs$/);
+    assert.match(await page.textContent("#perf-client-rate"), /^[\d,]+$/);
+    assert.match(await page.textContent("#perf-latency"), /ms$/);
+    assert.deepEqual(errors, []);
+  });
+
   test("screenshots of the dashboard", { timeout: 90_000 }, async () => {
     for (const [width, height] of [
       [1280, 800],
