@@ -62,6 +62,10 @@ pub fn run() -> Result<(), String> {
 fn end_to_end_tests() -> Result<(), String> {
     wasm::install_into_www()?;
     tools::ensure_e2e_packages()?;
+    // The package's TypeScript declarations, checked as a TS user would use them.
+    let mut types = cmd("npm", &["run", "--silent", "types"]);
+    types.current_dir(util::root().join("tests"));
+    util::run(&mut types)?;
     let bin = util::root().join("target/debug/pushwire");
     let mut c = cmd("npm", &["test", "--silent"]);
     c.current_dir(util::root().join("tests"))

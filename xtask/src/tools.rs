@@ -116,12 +116,14 @@ pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-/// The end-to-end tests' npm packages (playwright-core), from the lock file.
+/// The end-to-end tests' npm packages (playwright-core, typescript), from the lock file.
 pub fn ensure_e2e_packages() -> Result<(), String> {
     let dir = root().join("tests");
     let installed =
         std::fs::read_to_string(dir.join("node_modules/.package-lock.json")).unwrap_or_default();
-    if installed.contains("node_modules/playwright-core") {
+    if installed.contains("node_modules/playwright-core")
+        && installed.contains("node_modules/typescript")
+    {
         return Ok(());
     }
     eprintln!("xtask: installing the end-to-end tests' npm packages");
