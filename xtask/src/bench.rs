@@ -1,6 +1,9 @@
 //! `cargo xtask bench …`: benchmarks. Timing goals live here, never in the
 //! pass/fail tests.
 //!
+//! * `cargo xtask bench [--quick | --full]`: pushwire against axum and
+//!   naive-warp SSE servers (connections held, fan-out, single-client
+//!   latency, reconnect storm), written to BENCHMARKS.md.
 //! * `cargo xtask bench client`: decode throughput of the browser client in
 //!   headless Chromium (MonitoringData events/s into JS objects and into
 //!   Rust structs), and the npm package's size, raw and gzipped.
@@ -15,8 +18,36 @@ use crate::{tools, wasm};
 pub fn run(args: Vec<String>) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("client") => client(),
-        _ => Err("usage: cargo xtask bench client".into()),
+        _ => servers(args),
     }
+}
+
+/// pushwire against the peer servers: builds both in release mode, runs
+/// `pushwire-bench` (flags such as `--quick` or `--full` are passed on) and
+/// writes BENCHMARKS.md and its SVG at the repository root.
+fn servers(args: Vec<String>) -> Result<(), String> {
+    util::run(&mut cmd(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "pushwire-server",
+            "--bin",
+            "pushwire",
+            "-p",
+            "pushwire-bench",
+        ],
+    ))?;
+    let command_line = format!("cargo xtask bench {}", args.join(" "))
+        .trim_end()
+        .to_owned();
+    let bin = util::root().join("target/release/pushwire-bench");
+    let mut c = cmd(&bin.to_string_lossy(), &[]);
+    c.args(&args)
+        .args(["--out", "BENCHMARKS.md", "--command-line", &command_line]);
+    util::run(&mut c)
 }
 
 fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {

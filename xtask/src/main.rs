@@ -20,6 +20,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   demo [flags…]   build what the demo needs and run the server (flags go to `pushwire`)
   test            install missing tools, then run fmt, clippy and every test suite
+  bench [--quick|--full]  pushwire against peer SSE servers, into BENCHMARKS.md
   bench client    browser client: package size and decode throughput in Chromium
 ";
 

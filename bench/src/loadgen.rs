@@ -1,0 +1,258 @@
+//! The load generator: SSE subscribers over loopback, spread across several
+//! source addresses in 127.0.0.0/8 so their count is not capped by one
+//! address's ephemeral ports, each parsing its stream with
+//! `pushwire-protocol`; and a publisher on one keep-alive connection.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use pushwire_protocol::{Item, Parser};
+use tokio::net::TcpSocket;
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::histogram::Histogram;
+use crate::target::Kind;
+
+/// Connections opened from one source address before moving to the next.
+pub const SOCKETS_PER_SOURCE: usize = 8_000;
+
+/// Microseconds since the Unix epoch: one clock for publisher and subscribers.
+pub fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// What every subscriber reports into.
+#[derive(Debug, Default)]
+pub struct Shared {
+    pub connected: AtomicUsize,
+    pub failed: AtomicUsize,
+    pub ended: AtomicUsize,
+    pub delivered: AtomicU64,
+    pub lost: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub latency: Histogram,
+    /// Signalled on every connect and every delivery (for waits).
+    pub progress: Notify,
+}
+
+/// The payload every benchmark event carries.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Payload {
+    /// Publish time, µs since the Unix epoch.
+    pub t: u64,
+    /// Sequence number of the event in the run.
+    pub seq: u64,
+}
+
+/// One subscriber's view of the sequence, for loss and duplicate counts.
+#[derive(Debug, Default, Clone)]
+pub struct Progress {
+    /// Highest sequence number seen + 1 (0: none yet).
+    pub next_seq: u64,
+    pub last_event_id: String,
+}
+
+/// The source address of the `n`-th connection.
+pub fn source_for(n: usize) -> IpAddr {
+    let k = (n / SOCKETS_PER_SOURCE) as u32;
+    // 127.0.1.0 + k: never 127.0.0.1, which the servers listen on.
+    IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(127, 0, 1, 0)) + k))
+}
+
+/// Opens one SSE subscription and reads it until the task is aborted or the
+/// server ends it; returns the subscriber's progress.
+pub async fn subscribe(
+    server: SocketAddr,
+    kind: Kind,
+    source: IpAddr,
+    resume: Option<Progress>,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    mut connecting: Option<OwnedSemaphorePermit>,
+) -> Progress {
+    let mut progress = resume.clone().unwrap_or_default();
+    let result = async {
+        let socket = TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(source, 0))?;
+        let stream = socket.connect(server).await?;
+        stream.set_nodelay(true)?;
+        let (mut sender, conn) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
+            .await
+            .map_err(std::io::Error::other)?;
+        tokio::spawn(conn);
+        let mut req = http::Request::get(kind.subscribe_path())
+            .header(http::header::HOST, server.to_string())
+            .header(http::header::ACCEPT, "text/event-stream");
+        if let Some(r) = resume.as_ref().filter(|r| !r.last_event_id.is_empty()) {
+            req = req.header("last-event-id", r.last_event_id.as_str());
+        }
+        let req = req.body(Empty::new()).map_err(std::io::Error::other)?;
+        let res = sender
+            .send_request(req)
+            .await
+            .map_err(std::io::Error::other)?;
+        if res.status() != 200 {
+            return Err(std::io::Error::other(format!("status {}", res.status())));
+        }
+        shared.connected.fetch_add(1, Relaxed);
+        connecting.take();
+        shared.progress.notify_waiters();
+        let mut body = res.into_body();
+        let mut parser = Parser::new();
+        loop {
+            let frame = tokio::select! {
+                frame = body.frame() => frame,
+                _ = stop.wait_for(|s| *s) => break,
+            };
+            let Some(Ok(frame)) = frame else {
+                shared.ended.fetch_add(1, Relaxed);
+                break;
+            };
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let now = now_us();
+            parser.feed_with(&data, |item| {
+                if let Item::Event(e) = item {
+                    if let Ok(p) = serde_json::from_str::<Payload>(&e.data) {
+                        shared.latency.record(now.saturating_sub(p.t));
+                        shared.delivered.fetch_add(1, Relaxed);
+                        if progress.next_seq > 0 && p.seq < progress.next_seq {
+                            shared.duplicates.fetch_add(1, Relaxed);
+                        } else {
+                            if progress.next_seq > 0 && p.seq > progress.next_seq {
+                                shared.lost.fetch_add(p.seq - progress.next_seq, Relaxed);
+                            }
+                            progress.next_seq = p.seq + 1;
+                        }
+                        progress.last_event_id = e.id;
+                    }
+                }
+            });
+            shared.progress.notify_waiters();
+        }
+        Ok::<_, std::io::Error>(())
+    }
+    .await;
+    if result.is_err() {
+        shared.failed.fetch_add(1, Relaxed);
+        shared.progress.notify_waiters();
+    }
+    progress
+}
+
+/// Most connection attempts under way at once (the listen backlog is finite).
+pub const CONNECTING_AT_ONCE: usize = 256;
+
+/// Starts one subscriber per entry of `resume` (`None`: fresh), connecting
+/// at most [`CONNECTING_AT_ONCE`] at a time. They run until `stop` is set.
+pub fn spawn_subscribers(
+    server: SocketAddr,
+    kind: Kind,
+    resume: Vec<Option<Progress>>,
+    shared: &Arc<Shared>,
+    stop: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<Progress>> {
+    let gate = Arc::new(Semaphore::new(CONNECTING_AT_ONCE));
+    resume
+        .into_iter()
+        .enumerate()
+        .map(|(i, resume)| {
+            let (shared, stop, gate) = (shared.clone(), stop.clone(), gate.clone());
+            tokio::spawn(async move {
+                let permit = gate.acquire_owned().await.ok();
+                subscribe(server, kind, source_for(i), resume, shared, stop, permit).await
+            })
+        })
+        .collect()
+}
+
+/// Waits until `pred(shared)` holds or `deadline` passes; true if it held.
+pub async fn wait_until(
+    shared: &Shared,
+    deadline: tokio::time::Instant,
+    pred: impl Fn(&Shared) -> bool,
+) -> bool {
+    loop {
+        let notified = shared.progress.notified();
+        if pred(shared) {
+            return true;
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return pred(shared);
+        }
+    }
+}
+
+/// Publishes benchmark events over one keep-alive HTTP/1.1 connection.
+pub struct Publisher {
+    kind: Kind,
+    server: SocketAddr,
+    sender: http1::SendRequest<Full<Bytes>>,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl Publisher {
+    pub async fn connect(server: SocketAddr, kind: Kind) -> Result<Publisher, String> {
+        let stream = tokio::net::TcpStream::connect(server)
+            .await
+            .map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let (sender, conn) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        Ok(Publisher {
+            kind,
+            server,
+            sender,
+        })
+    }
+
+    /// Publishes event `seq`, stamped with the current time.
+    pub async fn publish(&mut self, seq: u64) -> Result<(), String> {
+        let payload =
+            serde_json::to_string(&Payload { t: now_us(), seq }).map_err(|e| e.to_string())?;
+        let (path, body) = match self.kind {
+            Kind::Pushwire => (
+                "/api/topics/bench",
+                format!(r#"{{"event":"message","data":{payload}}}"#),
+            ),
+            Kind::Axum | Kind::Warp => ("/publish", payload),
+        };
+        let req = http::Request::post(path)
+            .header(http::header::HOST, self.server.to_string())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        self.sender.ready().await.map_err(|e| e.to_string())?;
+        let res = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = res.status();
+        let _ = res.into_body().collect().await;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("publish answered {status}"))
+        }
+    }
+}

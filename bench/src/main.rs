@@ -1,0 +1,235 @@
+//! `pushwire-bench`: pushwire against peer SSE servers, side by side in one
+//! run. Run it through `cargo xtask bench` (it builds pushwire in release
+//! mode first). Every load goes to loopback only, is bounded in count and
+//! time, and stops by itself.
+
+mod histogram;
+mod loadgen;
+mod peers;
+mod report;
+mod scenarios;
+mod target;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::target::Kind;
+
+#[derive(Debug, Parser)]
+#[command(name = "pushwire-bench", about = "pushwire against peer SSE servers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// About a minute: small counts, short runs.
+    #[arg(long)]
+    quick: bool,
+    /// Connections up to the file-descriptor ceiling.
+    #[arg(long)]
+    full: bool,
+    /// Servers to compare (comma-separated: pushwire, axum, warp).
+    #[arg(long, value_delimiter = ',', default_value = "pushwire,axum,warp")]
+    servers: Vec<String>,
+    /// Where to write the Markdown report.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    out: String,
+    /// The exact command, recorded in the report.
+    #[arg(long, default_value = "cargo xtask bench")]
+    command_line: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs one peer server (used by the benchmark itself).
+    ServePeer { peer: String, addr: SocketAddr },
+}
+
+/// The parameters of a run.
+#[derive(Debug, Clone)]
+struct Params {
+    connections: usize,
+    fan_out_subscribers: Vec<usize>,
+    rates: Vec<u64>,
+    fan_out_secs: u64,
+    single_client_events: u64,
+    storm_clients: usize,
+}
+
+impl Params {
+    fn for_cli(cli: &Cli) -> Params {
+        if cli.quick {
+            Params {
+                connections: 1_000,
+                fan_out_subscribers: vec![100, 1_000],
+                rates: vec![10, 100],
+                fan_out_secs: 2,
+                single_client_events: 2_000,
+                storm_clients: 500,
+            }
+        } else {
+            Params {
+                connections: if cli.full { 19_800 } else { 10_000 },
+                fan_out_subscribers: vec![1_000, 10_000],
+                rates: vec![10, 100],
+                fan_out_secs: 5,
+                single_client_events: 10_000,
+                storm_clients: 5_000,
+            }
+        }
+    }
+}
+
+/// Each server gets its own port, so a slow TIME_WAIT never collides.
+fn addr_for(kind: Kind, round: u16) -> SocketAddr {
+    let base = match kind {
+        Kind::Pushwire => 41_000,
+        Kind::Axum => 42_000,
+        Kind::Warp => 43_000,
+    };
+    SocketAddr::from(([127, 0, 0, 1], base + round))
+}
+
+fn machine() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = read("/proc/meminfo")
+        .lines()
+        .next()
+        .unwrap_or("")
+        .replace("MemTotal:", "")
+        .trim()
+        .to_owned();
+    let kernel = read("/proc/sys/kernel/osrelease").trim().to_owned();
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_default();
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}), {mem} memory, Linux {kernel}, {rustc}")
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let kinds: Vec<Kind> = cli
+        .servers
+        .iter()
+        .map(|s| Kind::parse(s).ok_or_else(|| format!("unknown server {s:?}")))
+        .collect::<Result<_, _>>()?;
+    let p = Params::for_cli(&cli);
+    if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("bench: open-file limit {limit}");
+    }
+    let mut round = 0u16;
+    let mut next = |kind| {
+        round += 1;
+        addr_for(kind, round)
+    };
+
+    let mut held = Vec::new();
+    for &kind in &kinds {
+        eprintln!(
+            "bench: connections held, {} on {}",
+            p.connections,
+            kind.name()
+        );
+        held.push(scenarios::connections(kind, next(kind), p.connections).await?);
+    }
+    let mut fan = Vec::new();
+    for &subs in &p.fan_out_subscribers {
+        for &rate in &p.rates {
+            for &kind in &kinds {
+                eprintln!(
+                    "bench: fan-out, {subs} subscribers at {rate}/s on {}",
+                    kind.name()
+                );
+                fan.push(scenarios::fan_out(kind, next(kind), subs, rate, p.fan_out_secs).await?);
+            }
+        }
+    }
+    let mut single = Vec::new();
+    for &kind in &kinds {
+        eprintln!(
+            "bench: single client, {} events on {}",
+            p.single_client_events,
+            kind.name()
+        );
+        single.push(scenarios::single_client(kind, next(kind), p.single_client_events).await?);
+    }
+    let mut storm = Vec::new();
+    for &kind in &kinds {
+        eprintln!(
+            "bench: reconnect storm, {} clients on {}",
+            p.storm_clients,
+            kind.name()
+        );
+        storm.push(scenarios::reconnect_storm(kind, next(kind), p.storm_clients).await?);
+    }
+
+    let svg_path = cli.out.replace(".md", "-latency.svg");
+    let svg_name = std::path::Path::new(&svg_path)
+        .file_name()
+        .map_or(svg_path.clone(), |n| n.to_string_lossy().into_owned());
+    let report = format!(
+        "# Benchmarks\n\nGenerated by `{}` — pushwire against peer SSE servers, each run in its own process on the same machine, one after another, by the load generator in `bench/` (which parses every stream with `pushwire-protocol`).\n\n**Machine:** {}.\n\n**Parameters:** {:?}.\n\n## 1. Connections held\n\n{}\n## 2. Fan-out\n\nEvery event carries its publish time; latency is publish-to-receive on one clock.\n\n{}\n![latency percentiles]({svg_name})\n\n## 3. Single-client latency\n\n{}\n## 4. Reconnect storm\n\nEvery client drops at once and resumes with Last-Event-ID while {} events/s are published.\n\n{}",
+        cli.command_line,
+        machine(),
+        p,
+        report::held_table(&held),
+        report::fan_out_table(&fan),
+        report::latency_table(&single),
+        scenarios::STORM_RATE,
+        report::storm_table(&storm),
+    );
+    std::fs::write(&cli.out, &report).map_err(|e| format!("cannot write {}: {e}", cli.out))?;
+    std::fs::write(&svg_path, report::latency_svg(&fan))
+        .map_err(|e| format!("cannot write {svg_path}: {e}"))?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{report}");
+    }
+    eprintln!("bench: wrote {} and {svg_path}", cli.out);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Some(Command::ServePeer { peer, addr }) => match peer.as_str() {
+                "axum" => peers::axum_peer::serve(addr)
+                    .await
+                    .map_err(|e| e.to_string()),
+                "warp" => {
+                    peers::warp_peer::serve(addr).await;
+                    Ok(())
+                }
+                other => Err(format!("unknown peer {other:?}")),
+            },
+            None => run(cli).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

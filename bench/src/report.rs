@@ -1,0 +1,214 @@
+//! The report: a Markdown table per scenario with pushwire's ratio to the
+//! best peer, the machine and parameters, and an SVG of latency percentiles
+//! against subscriber count.
+
+use std::fmt::Write;
+
+use crate::scenarios::{FanOut, Held, Latency, Storm};
+use crate::target::Kind;
+
+fn ratio(ours: f64, best_peer: Option<f64>, higher_is_better: bool) -> String {
+    match best_peer {
+        Some(peer) if peer > 0.0 && ours > 0.0 => {
+            let r = if higher_is_better {
+                ours / peer
+            } else {
+                peer / ours
+            };
+            format!("{r:.2}× {}", if r >= 1.0 { "(ahead)" } else { "(behind)" })
+        }
+        _ => "—".into(),
+    }
+}
+
+fn best<T>(
+    rows: &[T],
+    kind: impl Fn(&T) -> Kind,
+    value: impl Fn(&T) -> f64,
+    higher_is_better: bool,
+) -> (Option<f64>, Option<f64>) {
+    let ours = rows.iter().find(|r| kind(r) == Kind::Pushwire).map(&value);
+    let peers = rows
+        .iter()
+        .filter(|r| kind(r) != Kind::Pushwire)
+        .map(&value);
+    let best_peer = if higher_is_better {
+        peers.fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v))))
+    } else {
+        peers.fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.min(v))))
+    };
+    (ours, best_peer)
+}
+
+fn us(v: u64) -> String {
+    if v >= 10_000 {
+        format!("{:.1} ms", v as f64 / 1000.0)
+    } else {
+        format!("{v} µs")
+    }
+}
+
+pub fn held_table(rows: &[Held]) -> String {
+    let mut out = String::from("| server | asked | held | errors | accept rate (conn/s) | RSS idle | RSS per connection |\n|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.0} | {:.1} MiB | {:.0} B |",
+            r.kind.name(),
+            r.asked,
+            r.held,
+            r.errors,
+            r.accept_rate,
+            r.rss_idle as f64 / 1048576.0,
+            r.rss_per_connection
+        );
+    }
+    let (o, p) = best(rows, |r| r.kind, |r| r.rss_per_connection, false);
+    let (oa, pa) = best(rows, |r| r.kind, |r| r.accept_rate, true);
+    let _ = writeln!(
+        out,
+        "\npushwire vs best peer: RSS per connection {}; accept rate {}.",
+        ratio(o.unwrap_or(0.0), p, false),
+        ratio(oa.unwrap_or(0.0), pa, true)
+    );
+    out
+}
+
+pub fn fan_out_table(rows: &[FanOut]) -> String {
+    let mut out = String::from("| server | subscribers | events/s | deliveries expected | delivered | lost | deliveries/s | CPU s per 10⁶ deliveries | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {} | {} | {} | {} |",
+            r.kind.name(),
+            r.subscribers,
+            r.rate,
+            r.expected,
+            r.delivered,
+            r.lost,
+            r.deliveries_per_sec,
+            r.cpu_per_million,
+            us(r.p50),
+            us(r.p99),
+            us(r.p999),
+            us(r.max)
+        );
+    }
+    let mut groups: Vec<(usize, u64)> = rows.iter().map(|r| (r.subscribers, r.rate)).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    out.push('\n');
+    for (subs, rate) in groups {
+        let g: Vec<&FanOut> = rows
+            .iter()
+            .filter(|r| r.subscribers == subs && r.rate == rate)
+            .collect();
+        let (o, p) = best(&g, |r| r.kind, |r| r.p99 as f64, false);
+        let (oc, pc) = best(&g, |r| r.kind, |r| r.cpu_per_million, false);
+        let _ = writeln!(
+            out,
+            "- {subs} subscribers at {rate} events/s — pushwire vs best peer: p99 {}; CPU per delivery {}.",
+            ratio(o.unwrap_or(0.0), p, false),
+            ratio(oc.unwrap_or(0.0), pc, false)
+        );
+    }
+    out
+}
+
+pub fn latency_table(rows: &[Latency]) -> String {
+    let mut out =
+        String::from("| server | events | delivered | p50 | p99 |\n|---|---|---|---|---|\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            r.kind.name(),
+            r.events,
+            r.delivered,
+            us(r.p50),
+            us(r.p99)
+        );
+    }
+    let (o, p) = best(rows, |r| r.kind, |r| r.p50 as f64, false);
+    let _ = writeln!(
+        out,
+        "\npushwire vs best peer: p50 {}.",
+        ratio(o.unwrap_or(0.0), p, false)
+    );
+    out
+}
+
+pub fn storm_table(rows: &[Storm]) -> String {
+    let mut out = String::from("| server | clients | all back after | back | events lost | duplicates |\n|---|---|---|---|---|---|\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} ms | {} | {} | {} |",
+            r.kind.name(),
+            r.clients,
+            r.back_after.as_secs_f64() * 1000.0,
+            r.back,
+            r.lost,
+            r.duplicates
+        );
+    }
+    out
+}
+
+/// Latency percentiles (p50, p99) against subscriber count, at the highest rate.
+pub fn latency_svg(rows: &[FanOut]) -> String {
+    let (w, h, pad) = (640.0, 360.0, 50.0);
+    let Some(rate) = rows.iter().map(|r| r.rate).max() else {
+        return String::new();
+    };
+    let rows: Vec<&FanOut> = rows.iter().filter(|r| r.rate == rate).collect();
+    let max_subs = rows.iter().map(|r| r.subscribers).max().unwrap_or(1).max(1) as f64;
+    let max_us = rows.iter().map(|r| r.p99).max().unwrap_or(1).max(1) as f64 * 1.1;
+    let x = |s: usize| pad + (s as f64 / max_subs) * (w - 2.0 * pad);
+    let y = |v: u64| h - pad - (v as f64 / max_us) * (h - 2.0 * pad);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{pad}\" y=\"24\" font-size=\"14\">Delivery latency at {rate} events/s (solid p50, dashed p99)</text>\n<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n<line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"black\"/>\n<text x=\"{}\" y=\"{}\" text-anchor=\"end\">subscribers ({max_subs:.0})</text>\n<text x=\"8\" y=\"{}\">{:.1} ms</text>\n",
+        h - pad,
+        w - pad,
+        h - pad,
+        h - pad,
+        w - pad,
+        h - pad + 30.0,
+        pad + 4.0,
+        max_us / 1000.0
+    );
+    let colors = [
+        (Kind::Pushwire, "#1f6feb"),
+        (Kind::Axum, "#e4572e"),
+        (Kind::Warp, "#2a9d8f"),
+    ];
+    for (i, (kind, color)) in colors.iter().enumerate() {
+        let mut points: Vec<&&FanOut> = rows.iter().filter(|r| r.kind == *kind).collect();
+        points.sort_by_key(|r| r.subscribers);
+        if points.is_empty() {
+            continue;
+        }
+        for (dash, pick) in [("", 0), ("6,4", 1)] {
+            let path: Vec<String> = points
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:.1},{:.1}",
+                        x(r.subscribers),
+                        y(if pick == 0 { r.p50 } else { r.p99 })
+                    )
+                })
+                .collect();
+            let _ = writeln!(svg, "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" stroke-dasharray=\"{dash}\" points=\"{}\"/>", path.join(" "));
+        }
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" fill=\"{color}\">{}</text>",
+            w - pad - 150.0,
+            pad + 16.0 * i as f64,
+            kind.name()
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}

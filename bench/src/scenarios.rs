@@ -1,0 +1,275 @@
+//! The four scenarios, each run against one server. Every wait is bounded;
+//! every run stops by itself.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::loadgen::{spawn_subscribers, wait_until, Progress, Publisher, Shared};
+use crate::target::{Kind, Target};
+
+/// Longest a ramp-up may take before the scenario reports what it reached.
+pub const RAMP_TIMEOUT: Duration = Duration::from_secs(120);
+/// Longest the last deliveries of a run may take after the last publish.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Subscribers connected to one server.
+struct Crowd {
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<Progress>>,
+}
+
+impl Crowd {
+    async fn connect(
+        addr: SocketAddr,
+        kind: Kind,
+        resume: Vec<Option<Progress>>,
+        shared: Arc<Shared>,
+    ) -> (Crowd, Duration) {
+        let n = resume.len();
+        let (stop, stop_rx) = watch::channel(false);
+        let started = Instant::now();
+        let tasks = spawn_subscribers(addr, kind, resume, &shared, &stop_rx);
+        let deadline = tokio::time::Instant::now() + RAMP_TIMEOUT;
+        wait_until(&shared, deadline, |s| {
+            s.connected.load(Relaxed) + s.failed.load(Relaxed) >= n
+        })
+        .await;
+        (
+            Crowd {
+                shared,
+                stop,
+                tasks,
+            },
+            started.elapsed(),
+        )
+    }
+
+    /// Disconnects every subscriber; returns their progress.
+    async fn disconnect(self) -> Vec<Progress> {
+        let _ = self.stop.send(true);
+        let mut out = Vec::with_capacity(self.tasks.len());
+        for t in self.tasks {
+            out.push(t.await.unwrap_or_default());
+        }
+        out
+    }
+}
+
+/// Scenario 1: connections held.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub kind: Kind,
+    pub asked: usize,
+    pub held: usize,
+    pub errors: usize,
+    pub accept_rate: f64,
+    pub rss_per_connection: f64,
+    pub rss_idle: u64,
+}
+
+pub async fn connections(kind: Kind, addr: SocketAddr, n: usize) -> Result<Held, String> {
+    let target = Target::start(kind, addr, n).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await; // let the process settle before the baseline
+    let rss0 = target.rss_bytes();
+    let (crowd, ramp) =
+        Crowd::connect(addr, kind, vec![None; n], Arc::new(Shared::default())).await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // hold
+    let held = crowd.shared.connected.load(Relaxed) - crowd.shared.ended.load(Relaxed);
+    let rss1 = target.rss_bytes();
+    let errors = crowd.shared.failed.load(Relaxed);
+    crowd.disconnect().await;
+    target.stop().await;
+    Ok(Held {
+        kind,
+        asked: n,
+        held,
+        errors,
+        accept_rate: held as f64 / ramp.as_secs_f64().max(1e-9),
+        rss_per_connection: rss1.saturating_sub(rss0) as f64 / held.max(1) as f64,
+        rss_idle: rss0,
+    })
+}
+
+/// Scenario 2: fan-out at one rate.
+#[derive(Debug, Clone)]
+pub struct FanOut {
+    pub kind: Kind,
+    pub subscribers: usize,
+    pub rate: u64,
+    pub expected: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub deliveries_per_sec: f64,
+    pub cpu_per_million: f64,
+    pub p50: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+pub async fn fan_out(
+    kind: Kind,
+    addr: SocketAddr,
+    subscribers: usize,
+    rate: u64,
+    secs: u64,
+) -> Result<FanOut, String> {
+    let target = Target::start(kind, addr, subscribers).await?;
+    let shared = Arc::new(Shared::default());
+    let (crowd, _) = Crowd::connect(addr, kind, vec![None; subscribers], shared.clone()).await;
+    let connected = shared.connected.load(Relaxed);
+    let mut publisher = Publisher::connect(addr, kind).await?;
+    // Warm-up event, not counted.
+    publisher.publish(0).await?;
+    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    wait_until(&shared, deadline, |s| {
+        s.delivered.load(Relaxed) >= connected as u64
+    })
+    .await;
+    shared.latency.reset();
+    shared.delivered.store(0, Relaxed);
+    shared.lost.store(0, Relaxed);
+
+    let events = rate * secs;
+    let cpu0 = target.cpu_seconds();
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    for seq in 1..=events {
+        ticker.tick().await;
+        publisher.publish(seq).await?;
+    }
+    let expected = events * connected as u64;
+    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    wait_until(&shared, deadline, |s| s.delivered.load(Relaxed) >= expected).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = target.cpu_seconds() - cpu0;
+    let delivered = shared.delivered.load(Relaxed);
+    let result = FanOut {
+        kind,
+        subscribers: connected,
+        rate,
+        expected,
+        delivered,
+        lost: expected.saturating_sub(delivered),
+        deliveries_per_sec: delivered as f64 / elapsed,
+        cpu_per_million: cpu / (delivered.max(1) as f64 / 1e6),
+        p50: shared.latency.quantile(0.5),
+        p99: shared.latency.quantile(0.99),
+        p999: shared.latency.quantile(0.999),
+        max: shared.latency.max(),
+    };
+    crowd.disconnect().await;
+    target.stop().await;
+    Ok(result)
+}
+
+/// Scenario 3: one subscriber, many events.
+#[derive(Debug, Clone)]
+pub struct Latency {
+    pub kind: Kind,
+    pub events: u64,
+    pub delivered: u64,
+    pub p50: u64,
+    pub p99: u64,
+}
+
+/// Publishing pace of the single-client scenario: fast, without queueing.
+pub const SINGLE_CLIENT_RATE: u64 = 2_000;
+
+pub async fn single_client(kind: Kind, addr: SocketAddr, events: u64) -> Result<Latency, String> {
+    let r = fan_out(
+        kind,
+        addr,
+        1,
+        SINGLE_CLIENT_RATE,
+        events / SINGLE_CLIENT_RATE,
+    )
+    .await?;
+    Ok(Latency {
+        kind,
+        events: r.expected,
+        delivered: r.delivered,
+        p50: r.p50,
+        p99: r.p99,
+    })
+}
+
+/// Scenario 4: every client drops at once and resumes while publishing goes on.
+#[derive(Debug, Clone)]
+pub struct Storm {
+    pub kind: Kind,
+    pub clients: usize,
+    pub back_after: Duration,
+    pub back: usize,
+    pub lost: u64,
+    pub duplicates: u64,
+}
+
+/// Publishing pace during the storm.
+pub const STORM_RATE: u64 = 100;
+
+pub async fn reconnect_storm(
+    kind: Kind,
+    addr: SocketAddr,
+    clients: usize,
+) -> Result<Storm, String> {
+    let target = Target::start(kind, addr, clients).await?;
+    let shared = Arc::new(Shared::default());
+    let (crowd, _) = Crowd::connect(addr, kind, vec![None; clients], shared.clone()).await;
+    let mut publisher = Publisher::connect(addr, kind).await?;
+    let (pub_stop, mut pub_stop_rx) = watch::channel(false);
+    let publishing = tokio::spawn(async move {
+        let mut seq = 0;
+        let mut ticker = tokio::time::interval(Duration::from_millis(1000 / STORM_RATE));
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = pub_stop_rx.wait_for(|s| *s) => break,
+            }
+            seq += 1;
+            if publisher.publish(seq).await.is_err() {
+                break;
+            }
+        }
+        seq
+    });
+    // Let every client see some events, then drop them all at once.
+    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    wait_until(&shared, deadline, |s| {
+        s.delivered.load(Relaxed) >= 5 * clients as u64
+    })
+    .await;
+    let progress = crowd.disconnect().await;
+    let dropped_at = Instant::now();
+    let resumed = Arc::new(Shared::default());
+    let resume: Vec<Option<Progress>> = progress.into_iter().map(Some).collect();
+    let (crowd, _) = Crowd::connect(addr, kind, resume, resumed.clone()).await;
+    let back_after = dropped_at.elapsed();
+    let back = resumed.connected.load(Relaxed);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _ = pub_stop.send(true);
+    let last = publishing.await.unwrap_or(0);
+    // The last events reach everyone who is back within milliseconds.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let final_progress = crowd.disconnect().await;
+    let lost_tail: u64 = final_progress
+        .iter()
+        .map(|p| last.saturating_sub(p.next_seq.saturating_sub(1)))
+        .sum();
+    target.stop().await;
+    Ok(Storm {
+        kind,
+        clients,
+        back_after,
+        back,
+        lost: resumed.lost.load(Relaxed) + lost_tail,
+        duplicates: resumed.duplicates.load(Relaxed),
+    })
+}
