@@ -4,7 +4,7 @@
 //! `pushwire-protocol`; and a publisher on one keep-alive connection.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -61,11 +61,24 @@ pub struct Progress {
     pub last_event_id: String,
 }
 
-/// The source address of the `n`-th connection.
-pub fn source_for(n: usize) -> IpAddr {
-    let k = (n / SOCKETS_PER_SOURCE) as u32;
-    // 127.0.1.0 + k: never 127.0.0.1, which the servers listen on.
-    IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(127, 0, 1, 0)) + k))
+/// Next unused source address, as an offset from 127.1.0.0.
+static NEXT_SOURCE: AtomicU32 = AtomicU32::new(0);
+
+/// Reserves fresh source addresses for `n` connections; returns the first.
+///
+/// Every crowd gets addresses no earlier one used: a port bound before
+/// `connect` stays taken while its previous connection sits in TIME_WAIT,
+/// so reusing addresses across scenarios would run out of ports.
+pub fn reserve_sources(n: usize) -> u32 {
+    let blocks = n.div_ceil(SOCKETS_PER_SOURCE).max(1) as u32;
+    NEXT_SOURCE.fetch_add(blocks, Relaxed)
+}
+
+/// The source address of the `n`-th connection of a crowd starting at `first`.
+pub fn source_for(first: u32, n: usize) -> IpAddr {
+    let k = first + (n / SOCKETS_PER_SOURCE) as u32;
+    // 127.1.0.0 + k: never 127.0.0.1, which the servers listen on.
+    IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(127, 1, 0, 0)) + k))
 }
 
 /// Opens one SSE subscription and reads it until the task is aborted or the
@@ -163,6 +176,7 @@ pub fn spawn_subscribers(
     stop: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<Progress>> {
     let gate = Arc::new(Semaphore::new(CONNECTING_AT_ONCE));
+    let first = reserve_sources(resume.len());
     resume
         .into_iter()
         .enumerate()
@@ -170,7 +184,7 @@ pub fn spawn_subscribers(
             let (shared, stop, gate) = (shared.clone(), stop.clone(), gate.clone());
             tokio::spawn(async move {
                 let permit = gate.acquire_owned().await.ok();
-                subscribe(server, kind, source_for(i), resume, shared, stop, permit).await
+                subscribe(server, kind, source_for(first, i), resume, shared, stop, permit).await
             })
         })
         .collect()
