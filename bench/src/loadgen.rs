@@ -184,7 +184,16 @@ pub fn spawn_subscribers(
             let (shared, stop, gate) = (shared.clone(), stop.clone(), gate.clone());
             tokio::spawn(async move {
                 let permit = gate.acquire_owned().await.ok();
-                subscribe(server, kind, source_for(first, i), resume, shared, stop, permit).await
+                subscribe(
+                    server,
+                    kind,
+                    source_for(first, i),
+                    resume,
+                    shared,
+                    stop,
+                    permit,
+                )
+                .await
             })
         })
         .collect()

@@ -26,6 +26,15 @@ use warp::Reply;
 
 use crate::stats::Stats;
 
+/// Frames already queued are written together, up to this many bytes, so a
+/// subscriber that is behind catches up in few large writes, not many small.
+pub const MAX_BATCH_BYTES: usize = 32 * 1024;
+/// A stream adds its frame and byte counts to the shared counters every
+/// this many frames (and when it ends), not on every frame: the counters are
+/// shared by every connection, and a contended cache line per frame costs
+/// more than the frame.
+pub const STATS_FLUSH_FRAMES: u64 = 64;
+
 /// The heartbeat frame, encoded once for every connection.
 static HEARTBEAT: LazyLock<Bytes> = LazyLock::new(|| {
     pushwire_protocol::encode_comment("heartbeat").unwrap_or_else(|_| Bytes::from_static(b":\n\n"))
@@ -65,10 +74,17 @@ pub struct SseContext {
 pub struct SseBody {
     inner: BoxStream<'static, Bytes>,
     heartbeat: Interval,
+    heartbeat_every: Duration,
+    /// When data was last written; the heartbeat is due one interval later.
+    last_write: Instant,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     expiry: Option<Pin<Box<tokio::time::Sleep>>>,
     guard: StreamGuard,
+    /// The inner stream has ended (after the batch being written).
+    inner_done: bool,
     done: bool,
+    unflushed_frames: u64,
+    unflushed_bytes: u64,
 }
 
 impl std::fmt::Debug for SseBody {
@@ -87,16 +103,69 @@ impl SseBody {
         SseBody {
             inner,
             heartbeat,
+            heartbeat_every: ctx.heartbeat,
+            last_write: Instant::now(),
             shutdown: Box::pin(ctx.shutdown.clone().cancelled_owned()),
             expiry: ctx.lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
             guard: StreamGuard::new(ctx.stats.clone()),
+            inner_done: false,
             done: false,
+            unflushed_frames: 0,
+            unflushed_bytes: 0,
         }
     }
 
-    fn emit(&mut self, frame: Bytes) -> Poll<Option<Result<Bytes, Infallible>>> {
-        self.guard.stats.record_frame(frame.len());
-        Poll::Ready(Some(Ok(frame)))
+    fn emit(&mut self, chunk: Bytes, frames: u64) -> Poll<Option<Result<Bytes, Infallible>>> {
+        self.unflushed_frames += frames;
+        self.unflushed_bytes += chunk.len() as u64;
+        if self.unflushed_frames >= STATS_FLUSH_FRAMES {
+            self.flush_stats();
+        }
+        Poll::Ready(Some(Ok(chunk)))
+    }
+
+    fn flush_stats(&mut self) {
+        if self.unflushed_frames > 0 {
+            self.guard.stats.record_frames(
+                std::mem::take(&mut self.unflushed_frames),
+                std::mem::take(&mut self.unflushed_bytes),
+            );
+        }
+    }
+
+    /// Takes `first` and every further frame already waiting, up to
+    /// [`MAX_BATCH_BYTES`], as one chunk.
+    fn batch(&mut self, first: Bytes, cx: &mut Context<'_>) -> (Bytes, u64) {
+        let mut frames = 1;
+        let mut batch: Option<bytes::BytesMut> = None;
+        let mut len = first.len();
+        while len < MAX_BATCH_BYTES {
+            match self.inner.as_mut().poll_next(cx) {
+                Poll::Ready(Some(next)) => {
+                    let buf = batch.get_or_insert_with(|| {
+                        let mut b =
+                            bytes::BytesMut::with_capacity(MAX_BATCH_BYTES.max(first.len() * 2));
+                        b.extend_from_slice(&first);
+                        b
+                    });
+                    buf.extend_from_slice(&next);
+                    len += next.len();
+                    frames += 1;
+                }
+                Poll::Ready(None) => {
+                    self.inner_done = true;
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        (batch.map_or(first, bytes::BytesMut::freeze), frames)
+    }
+}
+
+impl Drop for SseBody {
+    fn drop(&mut self) {
+        self.flush_stats();
     }
 }
 
@@ -117,10 +186,15 @@ impl Stream for SseBody {
             this.done = true;
             return Poll::Ready(None);
         }
+        if this.inner_done {
+            this.done = true;
+            return Poll::Ready(None);
+        }
         match this.inner.as_mut().poll_next(cx) {
             Poll::Ready(Some(frame)) => {
-                this.heartbeat.reset();
-                return this.emit(frame);
+                let (chunk, frames) = this.batch(frame, cx);
+                this.last_write = Instant::now();
+                return this.emit(chunk, frames);
             }
             Poll::Ready(None) => {
                 this.done = true;
@@ -128,8 +202,15 @@ impl Stream for SseBody {
             }
             Poll::Pending => {}
         }
-        if this.heartbeat.poll_tick(cx).is_ready() {
-            return this.emit(HEARTBEAT.clone());
+        while this.heartbeat.poll_tick(cx).is_ready() {
+            // Rescheduled here, once per interval, rather than on every
+            // write: resetting a timer per frame is costly at high rates.
+            let due = this.last_write + this.heartbeat_every;
+            if Instant::now() >= due {
+                this.last_write = Instant::now();
+                return this.emit(HEARTBEAT.clone(), 1);
+            }
+            this.heartbeat.reset_at(due);
         }
         Poll::Pending
     }

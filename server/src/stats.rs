@@ -62,10 +62,10 @@ pub struct StatsSnapshot {
 }
 
 impl Stats {
-    /// Counts one frame handed to the socket.
-    pub fn record_frame(&self, bytes: usize) {
-        self.frames_written.fetch_add(1, Relaxed);
-        self.bytes_written.fetch_add(bytes as u64, Relaxed);
+    /// Counts frames and bytes handed to the socket.
+    pub fn record_frames(&self, frames: u64, bytes: u64) {
+        self.frames_written.fetch_add(frames, Relaxed);
+        self.bytes_written.fetch_add(bytes, Relaxed);
     }
 
     /// Records how long a request took until its response head was ready.

@@ -265,3 +265,23 @@ async fn health_stats_metrics_and_static_files() {
     assert_eq!(body["error"], "no such route or file");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn frames_and_bytes_written_are_counted_exactly_even_when_batched() {
+    let server = TestServer::start().await;
+    let before = server.stats().await;
+    // interval 0: frames queue up and leave in batches.
+    let mut r = SseReader::open(&server.url("/sse/perf?count=500&interval_ms=0")).await;
+    let events = r.rest().await;
+    assert_eq!(events.len(), 502);
+    let after = server
+        .wait_for_stats("the stream's counts", |s| s["streams_open"] == 0)
+        .await;
+    let frames =
+        after["frames_written"].as_u64().unwrap() - before["frames_written"].as_u64().unwrap();
+    let bytes =
+        after["bytes_written"].as_u64().unwrap() - before["bytes_written"].as_u64().unwrap();
+    assert_eq!(frames, 502);
+    assert_eq!(bytes, r.raw.len() as u64);
+    server.stop().await;
+}
