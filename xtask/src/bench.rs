@@ -26,20 +26,7 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
 /// `pushwire-bench` (flags such as `--quick` or `--full` are passed on) and
 /// writes BENCHMARKS.md and its SVG at the repository root.
 fn servers(args: Vec<String>) -> Result<(), String> {
-    util::run(&mut cmd(
-        "cargo",
-        &[
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "pushwire-server",
-            "--bin",
-            "pushwire",
-            "-p",
-            "pushwire-bench",
-        ],
-    ))?;
+    util::build_release_server(&["-p", "pushwire-bench"])?;
     let command_line = format!("cargo xtask bench {}", args.join(" "))
         .trim_end()
         .to_owned();
@@ -88,18 +75,7 @@ fn client() -> Result<(), String> {
         "total", total.0, total.1
     );
 
-    util::run(&mut cmd(
-        "cargo",
-        &[
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "pushwire-server",
-            "--bin",
-            "pushwire",
-        ],
-    ))?;
+    util::build_release_server(&[])?;
     let server = Server::start_release(&["--cors-origins", "*", "--replay-capacity", "10000"])?;
     util::run(
         cmd(

@@ -100,19 +100,10 @@ pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
     }
     eprintln!("xtask: installing binaryen {BINARYEN_VERSION} (wasm-opt) from npm");
     std::fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
-    run_quiet(&mut cmd(
-        "npm",
-        &[
-            "install",
-            "--no-save",
-            "--no-package-lock",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            &prefix.to_string_lossy(),
-            &format!("binaryen@{BINARYEN_VERSION}"),
-        ],
-    ))?;
+    crate::util::npm_install_into(
+        &prefix.to_string_lossy(),
+        &format!("binaryen@{BINARYEN_VERSION}"),
+    )?;
     Ok(bin)
 }
 

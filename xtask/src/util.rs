@@ -66,3 +66,36 @@ fn describe(c: &Command) -> String {
     }
     s
 }
+
+/// `npm install` of `package` (a name@version or a tarball path) into
+/// `prefix`/node_modules, without touching any package.json or lock file.
+pub fn npm_install_into(prefix: &str, package: &str) -> Result<(), String> {
+    run_quiet(&mut cmd(
+        "npm",
+        &[
+            "install",
+            "--no-save",
+            "--no-package-lock",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            prefix,
+            package,
+        ],
+    ))
+}
+
+/// Builds the release `pushwire` binary (and any extra packages).
+pub fn build_release_server(extra: &[&str]) -> Result<(), String> {
+    let mut args = vec![
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "pushwire-server",
+        "--bin",
+        "pushwire",
+    ];
+    args.extend_from_slice(extra);
+    run(&mut cmd("cargo", &args))
+}

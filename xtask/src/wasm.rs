@@ -64,17 +64,5 @@ pub fn install_into_www() -> Result<(), String> {
     pack.current_dir(pkg_dir());
     let tarball = util::output(&mut pack).ok_or("npm pack failed")?;
     let tarball = npm_dir.join(tarball.trim());
-    util::run_quiet(&mut cmd(
-        "npm",
-        &[
-            "install",
-            "--no-save",
-            "--no-package-lock",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            "www",
-            &tarball.to_string_lossy(),
-        ],
-    ))
+    util::npm_install_into("www", &tarball.to_string_lossy())
 }

@@ -40,13 +40,7 @@ impl CounterParams {
 
 /// Where a counter stream resumes after `last_event_id`.
 pub fn resume(params: &CounterParams, last_event_id: Option<&str>) -> Resume {
-    super::resume(last_event_id, params.count as usize, |id| {
-        // Canonical decimal only: "007" is not an id we issued.
-        id.parse::<u64>()
-            .ok()
-            .filter(|n| *n < params.count && n.to_string() == id)
-            .map(|n| n as usize)
-    })
+    super::resume_numbered(last_event_id, params.count)
 }
 
 /// The counter's frames from position `start`.

@@ -54,6 +54,17 @@ pub fn resume(
     }
 }
 
+/// [`resume`] for streams whose ids are the positions `0`…`len-1` in
+/// canonical decimal ("007" is not an id such a stream issues).
+pub fn resume_numbered(last_event_id: Option<&str>, len: u64) -> Resume {
+    resume(last_event_id, len as usize, |id| {
+        id.parse::<u64>()
+            .ok()
+            .filter(|n| *n < len && n.to_string() == id)
+            .map(|n| n as usize)
+    })
+}
+
 /// Encodes a typed event. Our own ids and types always encode; should one
 /// ever fail, it is logged and the frame skipped rather than panicking.
 pub fn frame<T: TypedEvent>(id: Option<&str>, value: &T) -> Option<Bytes> {

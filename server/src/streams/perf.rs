@@ -44,12 +44,7 @@ impl PerfParams {
 
 /// Where a run resumes after `last_event_id`.
 pub fn resume(params: &PerfParams, last_event_id: Option<&str>) -> Resume {
-    super::resume(last_event_id, params.count as usize, |id| {
-        id.parse::<u64>()
-            .ok()
-            .filter(|n| *n < params.count && n.to_string() == id)
-            .map(|n| n as usize)
-    })
+    super::resume_numbered(last_event_id, params.count)
 }
 
 /// The summary of `sent` events that took `elapsed`.
