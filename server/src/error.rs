@@ -74,8 +74,6 @@ pub async fn handle_rejection(err: Rejection) -> Result<Response, Infallible> {
         ApiError::bad_request(e.to_string())
     } else if let Some(e) = err.find::<InvalidQuery>() {
         ApiError::bad_request(e.to_string())
-    } else if let Some(e) = err.find::<warp::filters::cors::CorsForbidden>() {
-        ApiError::new(StatusCode::FORBIDDEN, e.to_string())
     } else if err.find::<UnsupportedMediaType>().is_some() {
         ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported media type")
     } else {

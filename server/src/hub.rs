@@ -18,7 +18,6 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use pushwire_protocol::{encode_typed, EncodeError, Frame, Reset, ResetReason};
@@ -103,12 +102,6 @@ pub struct Hub {
     stats: Arc<Stats>,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 impl Hub {
     /// An empty hub with a fresh random epoch.
     pub fn new(limits: HubLimits, stats: Arc<Stats>) -> Arc<Hub> {
@@ -143,6 +136,16 @@ impl Hub {
             seq: st.seq,
         }
         .to_string()
+    }
+
+    /// The seq a client's last event id stands for, or why it cannot be
+    /// resumed from: issued by another run, malformed, or ahead of the newest event.
+    fn resume_position(&self, st: &HubState, raw: &str) -> Result<u64, ResetReason> {
+        let seq = EventId::parse_for(raw, self.epoch)?;
+        if seq > st.seq {
+            return Err(ResetReason::Future);
+        }
+        Ok(seq)
     }
 
     fn topic_mut<'a>(
@@ -206,7 +209,7 @@ impl Hub {
             event: event.to_owned(),
             data,
             frame,
-            published_at_ms: now_ms(),
+            published_at_ms: crate::clock::now_ms(),
         }));
         for sub in dropped {
             Self::unregister(st, sub);
@@ -248,24 +251,16 @@ impl Hub {
                 prelude.push_back(Frame::new().id(&head_id).encode()?);
             }
             Some(raw) => {
-                let resumed = EventId::parse_for(raw, self.epoch)
-                    .and_then(|seq| {
-                        if seq > st.seq {
-                            Err(ResetReason::Future)
-                        } else {
-                            Ok(seq)
+                let resumed = self.resume_position(st, raw).and_then(|seq| {
+                    let mut replay = Vec::new();
+                    for name in topics {
+                        if let Some(t) = st.topics.get(name) {
+                            let after = t.replay.after(seq).map_err(|_| ResetReason::TooOld)?;
+                            replay.extend(after.cloned());
                         }
-                    })
-                    .and_then(|seq| {
-                        let mut replay = Vec::new();
-                        for name in topics {
-                            if let Some(t) = st.topics.get(name) {
-                                let after = t.replay.after(seq).map_err(|_| ResetReason::TooOld)?;
-                                replay.extend(after.cloned());
-                            }
-                        }
-                        Ok(replay)
-                    });
+                    }
+                    Ok(replay)
+                });
                 match resumed {
                     Ok(mut replay) => {
                         replay.sort_unstable_by_key(|e| e.seq);
@@ -326,14 +321,7 @@ impl Hub {
         let head_id = self.head_id(&st);
         let t = st.topics.get(topic);
         let resumed = after.filter(|a| !a.is_empty()).map(|raw| {
-            EventId::parse_for(raw, self.epoch)
-                .and_then(|seq| {
-                    if seq > st.seq {
-                        Err(ResetReason::Future)
-                    } else {
-                        Ok(seq)
-                    }
-                })
+            self.resume_position(&st, raw)
                 .and_then(|seq| match t {
                     Some(t) => t
                         .replay

@@ -20,6 +20,7 @@
 
 pub mod api;
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod cors;
 pub mod error;

@@ -85,7 +85,7 @@ impl Sampler {
             self.last_response_ms = ms;
         }
         MonitoringData {
-            timestamp: crate::streams::now_ms(),
+            timestamp: crate::clock::now_ms(),
             cpu_usage,
             memory_usage,
             network_io: traffic as f64 / elapsed,

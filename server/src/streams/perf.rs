@@ -9,7 +9,8 @@ use futures_util::stream::{BoxStream, StreamExt};
 use pushwire_protocol::{PerformanceData, PerformanceSummary};
 use tokio::time::MissedTickBehavior;
 
-use super::{end_frame, frame, now_ms, Resume};
+use super::{end_frame, frame, Resume};
+use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::query::Query;
 
