@@ -120,6 +120,12 @@ thread_local! {
 }
 
 impl Inner {
+    /// Closes the native connection (if any) and cancels a pending reconnect.
+    fn disconnect(&mut self) {
+        self.connection = None;
+        self.timer = None;
+    }
+
     fn end_generation(&mut self) {
         self.generation += 1;
         let _ = js_sys::Reflect::set(&self.token, &JsValue::from_str("closed"), &JsValue::TRUE);
@@ -366,11 +372,19 @@ fn connect(shared: &Rc<RefCell<Inner>>) {
         ) {
             return;
         }
-        inner.attempt = 0;
-        inner.paused = false;
         if inner.window_listeners.is_empty() {
             inner.window_listeners = window_listeners(shared, &inner.options);
         }
+    }
+    restart(shared);
+}
+
+/// Connects afresh: a new count of attempts, state `connecting`.
+fn restart(shared: &Rc<RefCell<Inner>>) {
+    {
+        let mut inner = shared.borrow_mut();
+        inner.attempt = 0;
+        inner.paused = false;
     }
     set_state(shared, State::Connecting);
     open_connection(shared);
@@ -412,8 +426,7 @@ fn window_listeners(shared: &Rc<RefCell<Inner>>, options: &ClientOptions) -> Vec
 fn open_connection(shared: &Rc<RefCell<Inner>>) {
     let weak = Rc::downgrade(shared);
     let mut inner = shared.borrow_mut();
-    inner.connection = None;
-    inner.timer = None;
+    inner.disconnect();
     let url = connect_url(&inner);
     let init = EventSourceInit::new();
     init.set_with_credentials(inner.options.with_credentials);
@@ -551,11 +564,7 @@ fn on_online(shared: &Rc<RefCell<Inner>>) {
             shared.borrow_mut().stats.reconnects += 1;
             open_connection(shared);
         }
-        State::Failed => {
-            shared.borrow_mut().attempt = 0;
-            set_state(shared, State::Connecting);
-            open_connection(shared);
-        }
+        State::Failed => restart(shared),
         _ => {}
     }
 }
@@ -568,28 +577,20 @@ fn on_visibility(shared: &Rc<RefCell<Inner>>, hidden: bool) {
     if hidden && matches!(state, State::Connecting | State::Open | State::Reconnecting) {
         {
             let mut inner = shared.borrow_mut();
-            inner.connection = None;
-            inner.timer = None;
+            inner.disconnect();
             inner.paused = true;
             inner.end_generation();
         }
         set_state(shared, State::Closed);
     } else if !hidden && paused && state == State::Closed {
-        {
-            let mut inner = shared.borrow_mut();
-            inner.paused = false;
-            inner.attempt = 0;
-        }
-        set_state(shared, State::Connecting);
-        open_connection(shared);
+        restart(shared);
     }
 }
 
 fn close(shared: &Rc<RefCell<Inner>>) {
     {
         let mut inner = shared.borrow_mut();
-        inner.connection = None;
-        inner.timer = None;
+        inner.disconnect();
         inner.window_listeners.clear();
         inner.paused = false;
         if inner.state == State::Closed {
@@ -641,11 +642,7 @@ fn on_message(shared: &Rc<RefCell<Inner>>, name: &str, event: web_sys::Event) {
         END_EVENT => {
             let end = crate::js::decode_end(&server_event());
             // Close first: "end" means no reconnect, whatever handlers do.
-            {
-                let mut inner = shared.borrow_mut();
-                inner.connection = None;
-                inner.timer = None;
-            }
+            shared.borrow_mut().disconnect();
             emit(shared, &ClientEvent::End(end));
             close(shared);
         }
@@ -703,15 +700,7 @@ fn deliver(
     if js.length() > 0 {
         if let Some(error) = crate::js::deliver(&js, data, name, id, raw, &token) {
             if still_current(shared, generation) {
-                let event = server_event();
-                parse_failed(
-                    shared,
-                    ParseError {
-                        event: event.event,
-                        data: event.data,
-                        error,
-                    },
-                );
+                parse_failed(shared, server_event().parse_error(error));
             }
         }
     }

@@ -58,11 +58,16 @@ pub struct ServerEvent {
 impl ServerEvent {
     /// Decodes the data as JSON into `T`.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, ParseError> {
-        serde_json::from_str(&self.data).map_err(|e| ParseError {
+        serde_json::from_str(&self.data).map_err(|e| self.parse_error(e.to_string()))
+    }
+
+    /// The parse error reporting this event's data as undecodable.
+    pub fn parse_error(&self, error: impl Into<String>) -> ParseError {
+        ParseError {
             event: self.event.clone(),
             data: self.data.clone(),
-            error: e.to_string(),
-        })
+            error: error.into(),
+        }
     }
 }
 

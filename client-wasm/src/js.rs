@@ -333,16 +333,11 @@ fn reset_reason_name(reason: ResetReason) -> &'static str {
 }
 
 fn parse_object(event: &ServerEvent) -> Result<JsValue, ParseError> {
-    let fail = |error: &str| ParseError {
-        event: event.event.clone(),
-        data: event.data.clone(),
-        error: error.to_owned(),
-    };
-    let value = js_sys::JSON::parse(&event.data).map_err(|_| fail("invalid JSON"))?;
+    let value = js_sys::JSON::parse(&event.data).map_err(|_| event.parse_error("invalid JSON"))?;
     if value.is_object() {
         Ok(value)
     } else {
-        Err(fail("expected a JSON object"))
+        Err(event.parse_error("expected a JSON object"))
     }
 }
 
@@ -359,13 +354,7 @@ pub(crate) fn decode_reset(event: &ServerEvent) -> Result<Reset, ParseError> {
         Some("malformed") => ResetReason::Malformed,
         Some("too_old") => ResetReason::TooOld,
         Some("future") => ResetReason::Future,
-        _ => {
-            return Err(ParseError {
-                event: event.event.clone(),
-                data: event.data.clone(),
-                error: "unknown reset reason".into(),
-            })
-        }
+        _ => return Err(event.parse_error("unknown reset reason")),
     };
     Ok(Reset {
         reason,

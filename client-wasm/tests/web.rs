@@ -91,6 +91,15 @@ fn client_events(client: &SseClient) -> mpsc::UnboundedReceiver<ClientEvent> {
     rx
 }
 
+/// Forwards the last event id of every server event named `name`.
+fn event_ids(client: &SseClient, name: &str) -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded();
+    client.on_raw(name, move |e| {
+        let _ = tx.unbounded_send(e.id.clone());
+    });
+    rx
+}
+
 async fn wait_for(
     rx: &mut mpsc::UnboundedReceiver<ClientEvent>,
     what: &str,
@@ -395,10 +404,7 @@ async fn reconnects_after_the_server_cuts_with_no_lost_or_duplicate_events() {
         .max_reconnect_attempts(50)
         .build()
         .unwrap();
-    let (tx, mut rx) = mpsc::unbounded::<String>();
-    client.on_raw("tick", move |e| {
-        let _ = tx.unbounded_send(e.id.clone());
-    });
+    let mut rx = event_ids(&client, "tick");
     let mut events = client_events(&client);
     client.connect();
     wait_for(&mut events, "open", is_state(State::Open)).await;
@@ -446,10 +452,7 @@ async fn reset_is_delivered_when_the_id_is_unknown() {
         client.last_event_id().as_deref(),
         Some("not-an-id-of-this-server")
     );
-    let (tx, mut rx) = mpsc::unbounded::<String>();
-    client.on_raw("message", move |e| {
-        let _ = tx.unbounded_send(e.id.clone());
-    });
+    let mut rx = event_ids(&client, "message");
     let id = publish(server(), &t, r#"{"data": "after reset"}"#).await;
     assert_eq!(within("live event", rx.next()).await.unwrap(), id);
     client.close();
@@ -594,10 +597,7 @@ async fn the_last_event_id_parameter_name_is_configurable() {
         .last_event_id_param("since")
         .build()
         .unwrap();
-    let (tx, mut rx) = mpsc::unbounded::<String>();
-    client.on_raw("message", move |e| {
-        let _ = tx.unbounded_send(e.id.clone());
-    });
+    let mut rx = event_ids(&client, "message");
     let mut events = client_events(&client);
     client.connect();
     wait_for(&mut events, "open", is_state(State::Open)).await;
@@ -609,10 +609,7 @@ async fn the_last_event_id_parameter_name_is_configurable() {
         .last_event_id(id)
         .build()
         .unwrap();
-    let (tx, mut rx) = mpsc::unbounded::<String>();
-    client.on_raw("message", move |e| {
-        let _ = tx.unbounded_send(e.id.clone());
-    });
+    let mut rx = event_ids(&client, "message");
     client.connect();
     assert_eq!(within("replayed", rx.next()).await.unwrap(), next);
     client.close();
@@ -652,10 +649,7 @@ async fn a_hidden_tab_pauses_and_resumes_by_id() {
         .pause_when_hidden(true)
         .build()
         .unwrap();
-    let (tx, mut rx) = mpsc::unbounded::<String>();
-    client.on_raw("message", move |e| {
-        let _ = tx.unbounded_send(e.id.clone());
-    });
+    let mut rx = event_ids(&client, "message");
     let mut events = client_events(&client);
     client.connect();
     wait_for(&mut events, "open", is_state(State::Open)).await;
