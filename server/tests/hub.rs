@@ -205,31 +205,18 @@ async fn unresumable_ids_get_an_explicit_reset_then_live_events() {
 #[tokio::test]
 async fn polling_returns_the_same_events_as_json() {
     let server = TestServer::start_with(|c| c.replay_capacity = 8).await;
-    let c = client();
-    let empty: serde_json::Value = c
-        .get(server.url("/api/topics/q/events"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let empty = server.get_json("/api/topics/q/events").await;
     assert_eq!(empty["events"], json!([]));
     let mut published = Vec::new();
     for i in 0..5 {
         published.push(server.publish("q", "tick", json!({ "i": i })).await);
     }
-    let body: serde_json::Value = c
-        .get(server.url(&format!(
+    let body = server
+        .get_json(&format!(
             "/api/topics/q/events?after={}&limit=2",
             published[0]
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(body["events"][0]["id"], published[1]);
     assert_eq!(body["events"][0]["event"], "tick");
     assert_eq!(body["events"][0]["data"], json!({ "i": 1 }));
@@ -237,17 +224,12 @@ async fn polling_returns_the_same_events_as_json() {
     assert_eq!(body["more"], true);
     assert_eq!(body["last_id"], published[2]);
     assert!(body["reset"].is_null());
-    let body: serde_json::Value = c
-        .get(server.url(&format!(
+    let body = server
+        .get_json(&format!(
             "/api/topics/q/events?after={}",
             body["last_id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ))
+        .await;
     let got: Vec<_> = body["events"]
         .as_array()
         .unwrap()
@@ -256,14 +238,7 @@ async fn polling_returns_the_same_events_as_json() {
         .collect();
     assert_eq!(got, [json!(published[3]), json!(published[4])]);
     assert_eq!(body["more"], false);
-    let body: serde_json::Value = c
-        .get(server.url("/api/topics/q/events?after=nonsense"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = server.get_json("/api/topics/q/events?after=nonsense").await;
     assert_eq!(body["reset"]["reason"], "malformed");
     assert_eq!(body["events"], json!([]));
     server.stop().await;

@@ -68,28 +68,28 @@ impl TestServer {
         body["id"].as_str().unwrap().to_owned()
     }
 
-    /// The events of `topic` still in its replay buffer, through the polling API.
-    pub async fn topic_events(&self, topic: &str) -> Vec<serde_json::Value> {
-        let body: serde_json::Value = client()
-            .get(self.url(&format!("/api/topics/{topic}/events?limit=1000")))
+    /// `GET path`, its body decoded as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        client()
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The events of `topic` still in its replay buffer, through the polling API.
+    pub async fn topic_events(&self, topic: &str) -> Vec<serde_json::Value> {
+        let body = self
+            .get_json(&format!("/api/topics/{topic}/events?limit=1000"))
+            .await;
         body["events"].as_array().unwrap().clone()
     }
 
     pub async fn stats(&self) -> serde_json::Value {
-        client()
-            .get(self.url("/api/stats"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.get_json("/api/stats").await
     }
 
     /// Polls `/api/stats` until `pred` holds, failing after [`DEADLINE`].
