@@ -81,6 +81,19 @@ pub fn source_for(first: u32, n: usize) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(127, 1, 0, 0)) + k))
 }
 
+/// A loopback TCP connection from `source`, with Nagle off (events and
+/// publishes must leave at once).
+async fn connect_from(
+    source: IpAddr,
+    server: SocketAddr,
+) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(source, 0))?;
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
 /// Opens one SSE subscription and reads it until the task is aborted or the
 /// server ends it; returns the subscriber's progress.
 pub async fn subscribe(
@@ -94,10 +107,7 @@ pub async fn subscribe(
 ) -> Progress {
     let mut progress = resume.clone().unwrap_or_default();
     let result = async {
-        let socket = TcpSocket::new_v4()?;
-        socket.bind(SocketAddr::new(source, 0))?;
-        let stream = socket.connect(server).await?;
-        stream.set_nodelay(true)?;
+        let stream = connect_from(source, server).await?;
         let (mut sender, conn) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
             .await
             .map_err(std::io::Error::other)?;
@@ -233,10 +243,10 @@ impl std::fmt::Debug for Publisher {
 
 impl Publisher {
     pub async fn connect(server: SocketAddr, kind: Kind) -> Result<Publisher, String> {
-        let stream = tokio::net::TcpStream::connect(server)
+        let source = source_for(reserve_sources(1), 0);
+        let stream = connect_from(source, server)
             .await
-            .map_err(|e| e.to_string())?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            .map_err(|e| format!("publisher: {e}"))?;
         let (sender, conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| e.to_string())?;
