@@ -74,6 +74,12 @@ pub fn reserve_sources(n: usize) -> u32 {
     NEXT_SOURCE.fetch_add(blocks, Relaxed)
 }
 
+/// Starts this process's reservations at `offset` (a load-generator worker
+/// gets its range from the benchmark, so no two processes share an address).
+pub fn skip_sources_to(offset: u32) {
+    NEXT_SOURCE.fetch_max(offset, Relaxed);
+}
+
 /// The source address of the `n`-th connection of a crowd starting at `first`.
 pub fn source_for(first: u32, n: usize) -> IpAddr {
     let k = first + (n / SOCKETS_PER_SOURCE) as u32;
@@ -267,7 +273,7 @@ impl Publisher {
                 "/api/topics/bench",
                 format!(r#"{{"event":"message","data":{payload}}}"#),
             ),
-            Kind::Axum | Kind::Warp => ("/publish", payload),
+            Kind::Axum | Kind::Hyperlane | Kind::Warp => ("/publish", payload),
         };
         let req = http::Request::post(path)
             .header(http::header::HOST, self.server.to_string())

@@ -180,6 +180,7 @@ pub fn latency_svg(rows: &[FanOut]) -> String {
     let colors = [
         (Kind::Pushwire, "#1f6feb"),
         (Kind::Axum, "#e4572e"),
+        (Kind::Hyperlane, "#8338ec"),
         (Kind::Warp, "#2a9d8f"),
     ];
     for (i, (kind, color)) in colors.iter().enumerate() {

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::loadgen::{spawn_subscribers, wait_until, Progress, Publisher, Shared};
 use crate::target::{Kind, Target};
+use crate::workers::WorkerCrowd;
 
 /// Longest a ramp-up may take before the scenario reports what it reached.
 pub const RAMP_TIMEOUT: Duration = Duration::from_secs(120);
@@ -19,7 +20,6 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Subscribers connected to one server.
 struct Crowd {
-    shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<Progress>>,
 }
@@ -40,14 +40,7 @@ impl Crowd {
             s.connected.load(Relaxed) + s.failed.load(Relaxed) >= n
         })
         .await;
-        (
-            Crowd {
-                shared,
-                stop,
-                tasks,
-            },
-            started.elapsed(),
-        )
+        (Crowd { stop, tasks }, started.elapsed())
     }
 
     /// Disconnects every subscriber; returns their progress.
@@ -77,13 +70,18 @@ pub async fn connections(kind: Kind, addr: SocketAddr, n: usize) -> Result<Held,
     let target = Target::start(kind, addr, n).await?;
     tokio::time::sleep(Duration::from_millis(300)).await; // let the process settle before the baseline
     let rss0 = target.rss_bytes();
-    let (crowd, ramp) =
-        Crowd::connect(addr, kind, vec![None; n], Arc::new(Shared::default())).await;
+    let started = Instant::now();
+    let crowd = WorkerCrowd::start(addr, kind, n)?;
+    crowd
+        .wait_connected(n, tokio::time::Instant::now() + RAMP_TIMEOUT)
+        .await;
+    let ramp = started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await; // hold
-    let held = crowd.shared.connected.load(Relaxed) - crowd.shared.ended.load(Relaxed);
+    let counts = &crowd.counts;
+    let held = counts.connected.load(Relaxed) - counts.ended.load(Relaxed);
+    let errors = counts.failed.load(Relaxed);
     let rss1 = target.rss_bytes();
-    let errors = crowd.shared.failed.load(Relaxed);
-    crowd.disconnect().await;
+    crowd.stop().await;
     target.stop().await;
     Ok(Held {
         kind,

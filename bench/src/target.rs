@@ -14,6 +14,7 @@ use tokio::process::{Child, Command};
 pub enum Kind {
     Pushwire,
     Axum,
+    Hyperlane,
     Warp,
 }
 
@@ -22,6 +23,7 @@ impl Kind {
         match self {
             Kind::Pushwire => "pushwire",
             Kind::Axum => "axum Sse + broadcast",
+            Kind::Hyperlane => "hyperlane SSE + broadcast",
             Kind::Warp => "warp, naive (sse_chat)",
         }
     }
@@ -30,8 +32,19 @@ impl Kind {
         match s {
             "pushwire" => Some(Kind::Pushwire),
             "axum" => Some(Kind::Axum),
+            "hyperlane" => Some(Kind::Hyperlane),
             "warp" => Some(Kind::Warp),
             _ => None,
+        }
+    }
+
+    /// The name `serve-peer` and `--servers` know it by.
+    pub fn peer_name(self) -> &'static str {
+        match self {
+            Kind::Pushwire => "pushwire",
+            Kind::Axum => "axum",
+            Kind::Hyperlane => "hyperlane",
+            Kind::Warp => "warp",
         }
     }
 
@@ -39,7 +52,7 @@ impl Kind {
     pub fn subscribe_path(self) -> &'static str {
         match self {
             Kind::Pushwire => "/sse/subscribe?topic=bench",
-            Kind::Axum | Kind::Warp => "/sse",
+            Kind::Axum | Kind::Hyperlane | Kind::Warp => "/sse",
         }
     }
 }
@@ -80,13 +93,9 @@ impl Target {
                 ]);
                 c
             }
-            Kind::Axum | Kind::Warp => {
+            Kind::Axum | Kind::Hyperlane | Kind::Warp => {
                 let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
-                c.args([
-                    "serve-peer",
-                    if kind == Kind::Axum { "axum" } else { "warp" },
-                    &addr.to_string(),
-                ]);
+                c.args(["serve-peer", kind.peer_name(), &addr.to_string()]);
                 c
             }
         };

@@ -3,6 +3,7 @@
 //! `POST /publish` broadcasts the request body as one event's data.
 
 pub mod axum_peer;
+pub mod hyperlane_peer;
 pub mod warp_peer;
 
 /// Broadcast capacity of the peers' channels: as deep as pushwire's
