@@ -19,11 +19,10 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
 use pushwire_protocol::{encode_typed, EncodeError, Frame, Reset, ResetReason};
-use tokio::sync::mpsc;
 
 use crate::event_id::{Epoch, EventId};
+use crate::queue::{frame_queue, QueueSender, TrySendError};
 use crate::replay::{Payload, ReplayBuffer, StoredEvent};
 use crate::stats::Stats;
 use crate::subscription::{Registration, Subscription};
@@ -79,7 +78,7 @@ pub struct PollResult {
 #[derive(Debug)]
 struct Topic {
     replay: ReplayBuffer,
-    subscribers: HashMap<u64, mpsc::Sender<Bytes>>,
+    subscribers: HashMap<u64, QueueSender>,
 }
 
 #[derive(Debug, Default)]
@@ -192,14 +191,14 @@ impl Hub {
         for (&sub, queue) in &t.subscribers {
             match queue.try_send(frame.clone()) {
                 Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(TrySendError::Full) => {
                     self.stats
                         .subscribers_cut_off
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tracing::debug!(subscription = sub, topic, "subscriber fell behind: cut off");
                     dropped.push(sub);
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => dropped.push(sub),
+                Err(TrySendError::Closed) => dropped.push(sub),
             }
         }
         let delivered_to = t.subscribers.len() - dropped.len();
@@ -274,7 +273,7 @@ impl Hub {
             }
         }
 
-        let (tx, rx) = mpsc::channel(self.limits.subscriber_queue);
+        let (tx, rx) = frame_queue(self.limits.subscriber_queue);
         let id = st.next_subscription;
         st.next_subscription += 1;
         let mut names: Vec<String> = Vec::with_capacity(topics.len());

@@ -7,6 +7,7 @@
 //! * [`monitoring`]: the one sampler feeding the `monitoring` topic;
 //! * [`routes`]: every route in one place, handled in [`api`];
 //! * [`server`]: the accept loop with connection limits and shutdown;
+//! * [`http1`]: the hyper-free HTTP/1.1 path that event streams are served on;
 //! * [`config`]: the one `Config`, from flags and `PUSHWIRE_*` variables.
 //!
 //! ```no_run
@@ -25,9 +26,11 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod event_id;
+pub mod http1;
 pub mod hub;
 pub mod monitoring;
 pub mod query;
+pub mod queue;
 pub mod replay;
 pub mod routes;
 pub mod server;

@@ -16,23 +16,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use hyper::server::conn::http1;
+use hyper::server::conn::http1 as hyper_http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
 use crate::app::App;
 use crate::error::ApiError;
+use crate::http1::{self, Outcome, Prefixed, HEADER_READ_TIMEOUT};
 use crate::stats::Stats;
 use crate::{monitoring, routes};
 
 /// How long the accept loop pauses after an accept error such as EMFILE,
 /// giving closing connections time to free descriptors.
 pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
-/// Longest a client may take to send a request head.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Counts one open TCP connection; logs its open and close at debug level.
 struct ConnectionGuard {
@@ -70,8 +70,13 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
         app.config.monitoring_interval(),
         app.shutdown.clone(),
     ));
-    let service = warp::service(routes::routes(app.clone()));
+    let shared = Arc::new(ConnectionShared {
+        routes: warp::service(routes::routes(app.clone())),
+        stats: app.stats.clone(),
+        shutdown: app.shutdown.clone(),
+    });
     let graceful = GracefulShutdown::new();
+    let tracker = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (socket, peer) = tokio::select! {
@@ -93,29 +98,12 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
         // Events must leave at once, not wait for Nagle to coalesce them.
         let _ = socket.set_nodelay(true);
         let guard = ConnectionGuard::new(app.stats.clone(), peer);
-        let stats = app.stats.clone();
-        let service = service.clone();
-        let svc = service_fn(move |req| {
-            let started = Instant::now();
-            let mut service = service.clone();
-            let stats = stats.clone();
-            async move {
-                let res = service.call(req).await;
-                stats.record_response(started.elapsed());
-                res
-            }
-        });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(socket), svc);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(err) = conn.await {
-                tracing::debug!(%err, peer = %guard.peer, "connection ended with an error");
-            }
-            drop(guard);
-        });
+        tracker.spawn(serve_connection(
+            socket,
+            guard,
+            shared.clone(),
+            graceful.watcher(),
+        ));
     }
 
     tracing::info!("shutting down: closing streams");
@@ -123,16 +111,72 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
     app.shutdown.cancel();
     app.hub.close_all();
     let grace = Duration::from_millis(app.config.shutdown_grace_ms);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    tracker.close();
+    let all_closed = async {
+        graceful.shutdown().await;
+        tracker.wait().await;
+    };
+    if tokio::time::timeout(grace, all_closed).await.is_err() {
         tracing::warn!(
             ?grace,
             "connections still open after the grace period; closing them"
         );
     }
     let _ = sampler.await;
+}
+
+/// What every connection task shares: one allocation for the whole server,
+/// so each task holds a pointer, not its own copy of the routes.
+struct ConnectionShared<R> {
+    routes: R,
+    stats: Arc<Stats>,
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+/// One connection: served by [`http1`] while its requests are body-less
+/// `GET`s (event streams above all), by hyper from the first that is not.
+async fn serve_connection<R>(
+    socket: TcpStream,
+    guard: ConnectionGuard,
+    shared: Arc<ConnectionShared<R>>,
+    watcher: Watcher,
+) where
+    R: http1::Routes
+        + Service<
+            http::Request<hyper::body::Incoming>,
+            Response = warp::reply::Response,
+            Error = std::convert::Infallible,
+        > + Clone,
+    <R as Service<http::Request<hyper::body::Incoming>>>::Future: Send + 'static,
+{
+    let outcome = http1::serve(socket, &shared.routes, &shared.stats, &shared.shutdown).await;
+    let socket = match outcome {
+        Ok(Outcome::Closed) => return,
+        Ok(Outcome::HandOff(socket, read)) => Prefixed::new(socket, read),
+        Err(err) => {
+            tracing::debug!(%err, peer = %guard.peer, "connection ended with an error");
+            return;
+        }
+    };
+    let svc = service_fn(move |req| {
+        let started = Instant::now();
+        let mut routes = shared.routes.clone();
+        let stats = shared.stats.clone();
+        async move {
+            let res = routes.call(req).await;
+            stats.record_response(started.elapsed());
+            res
+        }
+    });
+    let conn = hyper_http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(socket), svc);
+    // Boxed, so the (rarer) hyper connections' state does not size every
+    // connection's task.
+    if let Err(err) = Box::pin(watcher.watch(conn)).await {
+        tracing::debug!(%err, peer = %guard.peer, "connection ended with an error");
+    }
 }
 
 async fn handle_accept_error(err: io::Error) {
@@ -161,7 +205,7 @@ async fn reject_full(socket: TcpStream) {
         );
         Ok::<_, std::convert::Infallible>(res)
     });
-    let conn = http1::Builder::new()
+    let conn = hyper_http1::Builder::new()
         .keep_alive(false)
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(5))

@@ -12,9 +12,9 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::Stream;
-use tokio::sync::mpsc;
 
 use crate::hub::Hub;
+use crate::queue::QueueReceiver;
 
 /// Unregisters a subscription from the hub when dropped.
 #[derive(Debug)]
@@ -42,14 +42,14 @@ impl Drop for Registration {
 #[derive(Debug)]
 pub struct Subscription {
     prelude: VecDeque<Bytes>,
-    queue: mpsc::Receiver<Bytes>,
+    queue: QueueReceiver,
     _registration: Registration,
 }
 
 impl Subscription {
     pub(crate) fn new(
         prelude: VecDeque<Bytes>,
-        queue: mpsc::Receiver<Bytes>,
+        queue: QueueReceiver,
         registration: Registration,
     ) -> Self {
         Subscription {

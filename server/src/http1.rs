@@ -1,0 +1,482 @@
+//! Our own HTTP/1.1 for body-less `GET` requests, the ones that open event
+//! streams.
+//!
+//! hyper gives every connection an 8 KiB read buffer and an 8 KiB write
+//! buffer for as long as it lives. For a server whose connections are mostly
+//! idle event streams, those 16 KiB are most of what a subscriber costs. So
+//! the accept loop hands each new connection here first:
+//!
+//! * A `GET` without a body is parsed with `httparse` from a small buffer,
+//!   answered by the same warp routes as everything else (routing stays in
+//!   `routes.rs`), and its response written straight to the socket: sized
+//!   bodies with `Content-Length`, streams with chunked encoding (or until
+//!   close for HTTP/1.0). While a stream is open, the connection holds only
+//!   the stream's own state; a read of a few bytes on the stack notices a
+//!   client that hangs up.
+//! * Anything else (other methods, request bodies, upgrades) goes to hyper,
+//!   with the bytes already read replayed in front of the socket
+//!   ([`Prefixed`]). From then on hyper owns the connection.
+//!
+//! Limits: [`MAX_REQUEST_HEAD`] bytes and [`MAX_HEADERS`] headers per request
+//! head (`431` past either), [`HEADER_READ_TIMEOUT`] to send one, and
+//! [`WRITE_STALL_TIMEOUT`] for a client that stops reading altogether.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Method, Request, StatusCode, Uri, Version};
+use http_body_util::{BodyExt, Empty};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+use warp::reply::Response;
+
+use crate::error::ApiError;
+use crate::stats::Stats;
+
+/// Largest request head (request line and headers) accepted, in bytes.
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// Most headers accepted in one request.
+pub const MAX_HEADERS: usize = 64;
+/// Longest a client may take to send a request head (and longest an idle
+/// keep-alive connection waits for the next one).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest one write may make no progress before the client is dropped as
+/// gone (a peer that stopped reading but never closed).
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// First allocation for reading a request head; grows up to the limit.
+const HEAD_BUFFER: usize = 1024;
+
+/// What became of a connection served here.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Finished: the client or the server closed it.
+    Closed,
+    /// A request for hyper: the socket, and what was already read from it.
+    HandOff(TcpStream, Bytes),
+}
+
+/// The routes, as a service answering `http::Request`s. The answer is
+/// boxed: the routes' future is large and short-lived, and inline its size
+/// would stay in the connection's task for as long as a stream runs.
+pub trait Routes: Send + Sync + 'static {
+    fn answer(&self, req: Request<Empty<Bytes>>) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+}
+
+impl<S> Routes for S
+where
+    S: tower_service::Service<Request<Empty<Bytes>>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    fn answer(&self, req: Request<Empty<Bytes>>) -> Pin<Box<dyn Future<Output = Response> + Send>> {
+        let mut service = self.clone();
+        Box::pin(async move {
+            match service.call(req).await {
+                Ok(res) => res,
+                Err(never) => match never {},
+            }
+        })
+    }
+}
+
+/// Serves body-less `GET`s on `socket` until it closes, the server shuts
+/// down, or a request arrives that hyper must serve.
+pub async fn serve<R: Routes>(
+    socket: TcpStream,
+    routes: &R,
+    stats: &Stats,
+    shutdown: &CancellationToken,
+) -> io::Result<Outcome> {
+    let mut buf = BytesMut::new();
+    loop {
+        let head = tokio::select! {
+            head = tokio::time::timeout(HEADER_READ_TIMEOUT, read_head(&socket, &mut buf)) => match head {
+                Ok(head) => head?,
+                Err(_) => Head::TimedOut,
+            },
+            () = shutdown.cancelled() => return Ok(Outcome::Closed),
+        };
+        let request = match head {
+            Head::Request(request) => *request,
+            Head::ForHyper => return Ok(Outcome::HandOff(socket, buf.freeze())),
+            Head::Closed => return Ok(Outcome::Closed),
+            Head::TimedOut => {
+                if !buf.is_empty() {
+                    let err = ApiError::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request head not received in time",
+                    );
+                    write_response(&socket, err.to_response(), Version::HTTP_11, false).await?;
+                }
+                return Ok(Outcome::Closed);
+            }
+            Head::Invalid(status, message) => {
+                let res = ApiError::new(status, message).to_response();
+                write_response(&socket, res, Version::HTTP_11, false).await?;
+                return Ok(Outcome::Closed);
+            }
+        };
+        // Release the head buffer before a possibly endless response.
+        if buf.is_empty() {
+            buf = BytesMut::new();
+        }
+        let version = request.version();
+        let keep_alive = wants_keep_alive(&request);
+        let started = Instant::now();
+        let res = routes.answer(request).await;
+        stats.record_response(started.elapsed());
+        if !write_response(&socket, res, version, keep_alive).await? {
+            return Ok(Outcome::Closed);
+        }
+    }
+}
+
+enum Head {
+    Request(Box<Request<Empty<Bytes>>>),
+    /// Not ours: hyper serves this connection from here (`buf` holds what
+    /// was read so far).
+    ForHyper,
+    Closed,
+    TimedOut,
+    Invalid(StatusCode, &'static str),
+}
+
+/// Reads until `buf` holds a complete request head, and consumes it.
+async fn read_head(socket: &TcpStream, buf: &mut BytesMut) -> io::Result<Head> {
+    loop {
+        if !buf.is_empty() {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut parsed = httparse::Request::new(&mut headers);
+            match parsed.parse(buf) {
+                Ok(httparse::Status::Complete(len)) => {
+                    let head = to_request(&parsed);
+                    if matches!(head, Head::Request(_)) {
+                        buf.advance(len);
+                    }
+                    return Ok(head);
+                }
+                Ok(httparse::Status::Partial) if buf.len() >= MAX_REQUEST_HEAD => {
+                    return Ok(Head::Invalid(
+                        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        "request head too large",
+                    ));
+                }
+                Ok(httparse::Status::Partial) => {}
+                Err(httparse::Error::TooManyHeaders) => {
+                    return Ok(Head::Invalid(
+                        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        "too many request headers",
+                    ));
+                }
+                Err(_) => {
+                    return Ok(Head::Invalid(
+                        StatusCode::BAD_REQUEST,
+                        "malformed HTTP request",
+                    ))
+                }
+            }
+        }
+        socket.readable().await?;
+        buf.reserve(HEAD_BUFFER);
+        match socket.try_read_buf(buf) {
+            Ok(0) => return Ok(Head::Closed),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The request, if it is a body-less `GET` we serve ourselves.
+fn to_request(parsed: &httparse::Request<'_, '_>) -> Head {
+    if parsed.method != Some("GET") {
+        return Head::ForHyper;
+    }
+    let has_body_or_upgrade = parsed.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("transfer-encoding")
+            || h.name.eq_ignore_ascii_case("upgrade")
+            || h.name.eq_ignore_ascii_case("expect")
+            || (h.name.eq_ignore_ascii_case("content-length") && h.value != b"0")
+    });
+    if has_body_or_upgrade {
+        return Head::ForHyper;
+    }
+    let invalid = Head::Invalid(StatusCode::BAD_REQUEST, "malformed HTTP request");
+    let Ok(uri) = parsed.path.unwrap_or("").parse::<Uri>() else {
+        return invalid;
+    };
+    let mut request = Request::new(Empty::new());
+    *request.method_mut() = Method::GET;
+    *request.uri_mut() = uri;
+    *request.version_mut() = if parsed.version == Some(0) {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
+    let headers = request.headers_mut();
+    headers.reserve(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(h.name.as_bytes()),
+            HeaderValue::from_bytes(h.value),
+        ) else {
+            return invalid;
+        };
+        headers.append(name, value);
+    }
+    Head::Request(Box::new(request))
+}
+
+fn has_token(headers: &http::HeaderMap, name: HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    })
+}
+
+/// HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 closes
+/// unless told to keep it.
+fn wants_keep_alive<B>(request: &Request<B>) -> bool {
+    if request.version() == Version::HTTP_10 {
+        has_token(request.headers(), header::CONNECTION, "keep-alive")
+    } else {
+        !has_token(request.headers(), header::CONNECTION, "close")
+    }
+}
+
+/// How a response body is delimited on the wire.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    None,
+    Length,
+    Chunked,
+    UntilClose,
+}
+
+/// Writes `res`; returns whether the connection may carry another request.
+async fn write_response(
+    socket: &TcpStream,
+    res: Response,
+    version: Version,
+    keep_alive: bool,
+) -> io::Result<bool> {
+    let (parts, mut body) = res.into_parts();
+    let status = parts.status;
+    let no_body = status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    let declared_length = parts.headers.contains_key(header::CONTENT_LENGTH);
+    let framing = if no_body {
+        Framing::None
+    } else if declared_length || http_body::Body::size_hint(&body).exact().is_some() {
+        Framing::Length
+    } else if version == Version::HTTP_11 {
+        Framing::Chunked
+    } else {
+        Framing::UntilClose
+    };
+    let keep_alive = keep_alive
+        && framing != Framing::UntilClose
+        && !has_token(&parts.headers, header::CONNECTION, "close");
+
+    let mut head = Vec::with_capacity(256);
+    head.extend_from_slice(b"HTTP/1.1 ");
+    head.extend_from_slice(status.as_str().as_bytes());
+    head.push(b' ');
+    head.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    head.extend_from_slice(b"\r\n");
+    for (name, value) in &parts.headers {
+        if name == header::TRANSFER_ENCODING || name == header::CONNECTION {
+            continue;
+        }
+        if no_body && name == header::CONTENT_LENGTH {
+            continue;
+        }
+        push_header(&mut head, name.as_str().as_bytes(), value.as_bytes());
+    }
+    if framing == Framing::Length && !declared_length {
+        let len = http_body::Body::size_hint(&body).exact().unwrap_or(0);
+        push_header(&mut head, b"content-length", len.to_string().as_bytes());
+    }
+    if framing == Framing::Chunked {
+        push_header(&mut head, b"transfer-encoding", b"chunked");
+    }
+    if !parts.headers.contains_key(header::DATE) {
+        push_header(
+            &mut head,
+            b"date",
+            httpdate::fmt_http_date(SystemTime::now()).as_bytes(),
+        );
+    }
+    if !keep_alive {
+        push_header(&mut head, b"connection", b"close");
+    }
+    head.extend_from_slice(b"\r\n");
+    // Neither the head nor the response's header map lives on with a stream.
+    drop(parts);
+    write_all(socket, &mut [IoSlice::new(&head)]).await?;
+    drop(head);
+    if framing == Framing::None {
+        return Ok(keep_alive);
+    }
+
+    // A stream may stay open for hours: while waiting for its next frame,
+    // also watch the socket, so a client that hangs up is noticed at once.
+    let watch_peer = framing != Framing::Length;
+    loop {
+        let frame = if watch_peer {
+            tokio::select! {
+                frame = body.frame() => frame,
+                gone = peer_closed(socket) => {
+                    gone?;
+                    return Ok(false);
+                }
+            }
+        } else {
+            body.frame().await
+        };
+        let data = match frame {
+            None => break,
+            Some(Err(err)) => {
+                tracing::debug!(%err, "response body failed");
+                return Ok(false);
+            }
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) if !data.is_empty() => data,
+                _ => continue,
+            },
+        };
+        if framing == Framing::Chunked {
+            let size = format!("{:x}\r\n", data.len());
+            write_all(
+                socket,
+                &mut [
+                    IoSlice::new(size.as_bytes()),
+                    IoSlice::new(&data),
+                    IoSlice::new(b"\r\n"),
+                ],
+            )
+            .await?;
+        } else {
+            write_all(socket, &mut [IoSlice::new(&data)]).await?;
+        }
+    }
+    if framing == Framing::Chunked {
+        write_all(socket, &mut [IoSlice::new(b"0\r\n\r\n")]).await?;
+    }
+    Ok(keep_alive)
+}
+
+fn push_header(head: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    head.extend_from_slice(name);
+    head.extend_from_slice(b": ");
+    head.extend_from_slice(value);
+    head.extend_from_slice(b"\r\n");
+}
+
+/// Resolves when the peer has closed (or reset) the connection. Bytes it
+/// sends meanwhile are discarded: nothing may follow a request whose response
+/// is an endless stream.
+async fn peer_closed(socket: &TcpStream) -> io::Result<()> {
+    let mut scratch = [0u8; 64];
+    loop {
+        socket.readable().await?;
+        match socket.try_read(&mut scratch) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes every byte of `bufs`, in as few system calls as the socket allows.
+async fn write_all(socket: &TcpStream, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+    while !bufs.is_empty() {
+        match tokio::time::timeout(WRITE_STALL_TIMEOUT, socket.writable()).await {
+            Ok(ready) => ready?,
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "client stopped reading",
+                ))
+            }
+        }
+        match socket.try_write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A socket with bytes already read from it replayed first, for hyper.
+#[derive(Debug)]
+pub struct Prefixed {
+    prefix: Bytes,
+    socket: TcpStream,
+}
+
+impl Prefixed {
+    pub fn new(socket: TcpStream, prefix: Bytes) -> Self {
+        Prefixed { prefix, socket }
+    }
+}
+
+impl AsyncRead for Prefixed {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.prefix.is_empty() {
+            let n = this.prefix.len().min(buf.remaining());
+            buf.put_slice(&this.prefix.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.socket).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Prefixed {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().socket).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().socket).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.socket.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().socket).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().socket).poll_shutdown(cx)
+    }
+}
