@@ -32,7 +32,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Empty};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use warp::reply::Response;
@@ -50,6 +50,12 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest one write may make no progress before the client is dropped as
 /// gone (a peer that stopped reading but never closed).
 pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// After answering and before closing, how long the server keeps reading
+/// (and discarding) what the client still sends, and at most how much: a
+/// close with unread bytes makes the kernel send a reset, and the client
+/// could lose the response it has not read yet.
+pub const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
+pub const LINGER_MAX_BYTES: usize = 64 * 1024;
 /// First allocation for reading a request head; grows up to the limit.
 const HEAD_BUFFER: usize = 1024;
 
@@ -92,7 +98,7 @@ where
 /// Serves body-less `GET`s on `socket` until it closes, the server shuts
 /// down, or a request arrives that hyper must serve.
 pub async fn serve<R: Routes>(
-    socket: TcpStream,
+    mut socket: TcpStream,
     routes: &R,
     stats: &Stats,
     shutdown: &CancellationToken,
@@ -117,12 +123,14 @@ pub async fn serve<R: Routes>(
                         "request head not received in time",
                     );
                     write_response(&socket, err.to_response(), Version::HTTP_11, false).await?;
+                    close_gracefully(&mut socket).await;
                 }
                 return Ok(Outcome::Closed);
             }
             Head::Invalid(status, message) => {
                 let res = ApiError::new(status, message).to_response();
                 write_response(&socket, res, Version::HTTP_11, false).await?;
+                close_gracefully(&mut socket).await;
                 return Ok(Outcome::Closed);
             }
         };
@@ -136,6 +144,7 @@ pub async fn serve<R: Routes>(
         let res = routes.answer(request).await;
         stats.record_response(started.elapsed());
         if !write_response(&socket, res, version, keep_alive).await? {
+            close_gracefully(&mut socket).await;
             return Ok(Outcome::Closed);
         }
     }
@@ -382,6 +391,26 @@ fn push_header(head: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     head.extend_from_slice(b": ");
     head.extend_from_slice(value);
     head.extend_from_slice(b"\r\n");
+}
+
+/// Sends FIN after the response, then reads what the client still sends
+/// (bounded by [`LINGER_TIMEOUT`] and [`LINGER_MAX_BYTES`]) so the close
+/// does not turn into a reset that destroys the response in flight.
+async fn close_gracefully(socket: &mut TcpStream) {
+    if socket.shutdown().await.is_err() {
+        return;
+    }
+    let mut scratch = [0u8; 1024];
+    let mut drained = 0;
+    let _ = tokio::time::timeout(LINGER_TIMEOUT, async {
+        while drained < LINGER_MAX_BYTES {
+            match socket.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    })
+    .await;
 }
 
 /// Resolves when the peer has closed (or reset) the connection. Bytes it
