@@ -189,7 +189,7 @@ async fn pipelined_gets_then_a_post_are_answered_in_order_on_one_connection() {
 
     let stats = conn.response().await;
     assert_eq!(stats.status, 200);
-    assert_eq!(stats.json()["events_published"], 0);
+    assert!(stats.json()["epoch"].is_string());
     let before = conn.response().await;
     assert_eq!(before.status, 200);
     assert_eq!(before.json()["events"], serde_json::json!([]));
