@@ -31,7 +31,8 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri, Version};
-use http_body_util::{BodyExt, Empty};
+use http_body::Body as _;
+use http_body_util::Empty;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -56,6 +57,8 @@ pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// could lose the response it has not read yet.
 pub const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
 pub const LINGER_MAX_BYTES: usize = 64 * 1024;
+/// Bytes read at a time from a client during a stream response.
+const PEER_READ: usize = 256;
 /// First allocation for reading a request head; grows up to the limit.
 const HEAD_BUFFER: usize = 1024;
 
@@ -122,14 +125,21 @@ pub async fn serve<R: Routes>(
                         StatusCode::REQUEST_TIMEOUT,
                         "request head not received in time",
                     );
-                    write_response(&socket, err.to_response(), Version::HTTP_11, false).await?;
+                    write_response(
+                        &socket,
+                        err.to_response(),
+                        Version::HTTP_11,
+                        false,
+                        &mut buf,
+                    )
+                    .await?;
                     close_gracefully(&mut socket).await;
                 }
                 return Ok(Outcome::Closed);
             }
             Head::Invalid(status, message) => {
                 let res = ApiError::new(status, message).to_response();
-                write_response(&socket, res, Version::HTTP_11, false).await?;
+                write_response(&socket, res, Version::HTTP_11, false, &mut buf).await?;
                 close_gracefully(&mut socket).await;
                 return Ok(Outcome::Closed);
             }
@@ -143,7 +153,7 @@ pub async fn serve<R: Routes>(
         let started = Instant::now();
         let res = routes.answer(request).await;
         stats.record_response(started.elapsed());
-        if !write_response(&socket, res, version, keep_alive).await? {
+        if !write_response(&socket, res, version, keep_alive, &mut buf).await? {
             close_gracefully(&mut socket).await;
             return Ok(Outcome::Closed);
         }
@@ -273,11 +283,14 @@ enum Framing {
 }
 
 /// Writes `res`; returns whether the connection may carry another request.
+/// Bytes the client sends meanwhile (a pipelined request) are kept in
+/// `read_ahead` for the next request.
 async fn write_response(
     socket: &TcpStream,
     res: Response,
     version: Version,
     keep_alive: bool,
+    read_ahead: &mut BytesMut,
 ) -> io::Result<bool> {
     let (parts, mut body) = res.into_parts();
     let status = parts.status;
@@ -343,16 +356,18 @@ async fn write_response(
     // also watch the socket, so a client that hangs up is noticed at once.
     let watch_peer = framing != Framing::Length;
     loop {
-        let frame = if watch_peer {
-            tokio::select! {
-                frame = body.frame() => frame,
-                gone = peer_closed(socket) => {
-                    gone?;
-                    return Ok(false);
-                }
+        let next = std::future::poll_fn(|cx| {
+            if let Poll::Ready(frame) = Pin::new(&mut body).poll_frame(cx) {
+                return Poll::Ready(Ok(Some(frame)));
             }
-        } else {
-            body.frame().await
+            if watch_peer {
+                return poll_peer_closed(socket, read_ahead, cx).map_ok(|()| None);
+            }
+            Poll::Pending
+        })
+        .await?;
+        let Some(frame) = next else {
+            return Ok(false); // the client hung up
         };
         let data = match frame {
             None => break,
@@ -366,11 +381,12 @@ async fn write_response(
             },
         };
         if framing == Framing::Chunked {
-            let size = format!("{:x}\r\n", data.len());
+            let mut size = [0u8; 18];
+            let size = chunk_size_line(data.len(), &mut size);
             write_all(
                 socket,
                 &mut [
-                    IoSlice::new(size.as_bytes()),
+                    IoSlice::new(size),
                     IoSlice::new(&data),
                     IoSlice::new(b"\r\n"),
                 ],
@@ -384,6 +400,23 @@ async fn write_response(
         write_all(socket, &mut [IoSlice::new(b"0\r\n\r\n")]).await?;
     }
     Ok(keep_alive)
+}
+
+/// `{len:x}\r\n` without allocating: a chunk's size line.
+fn chunk_size_line(len: usize, buf: &mut [u8; 18]) -> &[u8] {
+    let mut start = 16;
+    let mut n = len;
+    loop {
+        start -= 1;
+        buf[start] = b"0123456789abcdef"[n & 0xf];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    buf[16] = b'\r';
+    buf[17] = b'\n';
+    &buf[start..]
 }
 
 fn push_header(head: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -413,18 +446,33 @@ async fn close_gracefully(socket: &mut TcpStream) {
     .await;
 }
 
-/// Resolves when the peer has closed (or reset) the connection. Bytes it
-/// sends meanwhile are discarded: nothing may follow a request whose response
-/// is an endless stream.
-async fn peer_closed(socket: &TcpStream) -> io::Result<()> {
-    let mut scratch = [0u8; 64];
+/// Ready when the peer has closed (or reset) the connection. What it sends
+/// meanwhile is kept in `read_ahead` (it is the next request), up to
+/// [`MAX_REQUEST_HEAD`] bytes; more is an error that drops the connection.
+/// Polled directly on the socket's readiness, not through a future built
+/// and dropped on every frame: this runs once per delivered frame.
+fn poll_peer_closed(
+    socket: &TcpStream,
+    read_ahead: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
     loop {
-        socket.readable().await?;
-        match socket.try_read(&mut scratch) {
-            Ok(0) => return Ok(()),
+        match socket.poll_read_ready(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => {}
+        }
+        if read_ahead.len() > MAX_REQUEST_HEAD {
+            return Poll::Ready(Err(io::Error::other(
+                "client sent too much during a stream",
+            )));
+        }
+        read_ahead.reserve(PEER_READ);
+        match socket.try_read_buf(read_ahead) {
+            Ok(0) => return Poll::Ready(Ok(())),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
+            Err(e) => return Poll::Ready(Err(e)),
         }
     }
 }
@@ -507,5 +555,32 @@ impl AsyncWrite for Prefixed {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().socket).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_size_line;
+
+    #[test]
+    fn chunk_size_lines_are_lowercase_hex() {
+        for len in [
+            0usize,
+            1,
+            9,
+            10,
+            15,
+            16,
+            255,
+            4096,
+            32 * 1024 + 7,
+            usize::MAX,
+        ] {
+            let mut buf = [0u8; 18];
+            assert_eq!(
+                chunk_size_line(len, &mut buf),
+                format!("{len:x}\r\n").as_bytes()
+            );
+        }
     }
 }

@@ -105,7 +105,10 @@ impl SseBody {
             heartbeat,
             heartbeat_every: ctx.heartbeat,
             last_write: Instant::now(),
-            shutdown: Box::pin(ctx.shutdown.clone().cancelled_owned()),
+            // A child token per stream: polling the shared token would lock
+            // one mutex (and its waiter list) shared by every stream on
+            // every wake-up; a child's lock is this stream's alone.
+            shutdown: Box::pin(ctx.shutdown.child_token().cancelled_owned()),
             expiry: ctx.lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
             guard: StreamGuard::new(ctx.stats.clone()),
             inner_done: false,

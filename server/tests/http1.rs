@@ -174,6 +174,23 @@ async fn a_stream_is_chunked_ends_with_the_last_chunk_and_keeps_the_connection()
 }
 
 #[tokio::test]
+async fn a_request_pipelined_behind_a_finite_stream_is_answered_after_it() {
+    let server = TestServer::start().await;
+    let mut conn = Reader::connect(&server).await;
+    conn.send(b"GET /sse/demo?interval_ms=5 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await;
+    // Once the stream has begun, the next request arrives while it runs.
+    assert!(conn.fill().await);
+    conn.send(b"GET /api/topics/after/events HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await;
+    let stream = conn.response().await;
+    assert_eq!(events(&stream.body), demo_events());
+    let next = conn.response().await;
+    assert_eq!(next.status, 200);
+    assert_eq!(next.json()["events"], serde_json::json!([]));
+}
+
+#[tokio::test]
 async fn pipelined_gets_then_a_post_are_answered_in_order_on_one_connection() {
     let server = TestServer::start().await;
     let mut conn = Reader::connect(&server).await;
