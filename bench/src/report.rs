@@ -152,6 +152,73 @@ pub fn storm_table(rows: &[Storm]) -> String {
             r.duplicates
         );
     }
+    let (o, p) = best(rows, |r| r.kind, |r| r.back_after.as_secs_f64(), false);
+    let (ol, pl) = best(rows, |r| r.kind, |r| r.lost as f64, false);
+    let _ = writeln!(
+        out,
+        "\npushwire vs best peer: all back {}; events lost {} against {}.",
+        ratio(o.unwrap_or(0.0), p, false),
+        ol.unwrap_or(0.0),
+        pl.map_or("—".to_owned(), |v| v.to_string())
+    );
+    out
+}
+
+/// The targets for pushwire on this machine, each checked against
+/// this run's figures (a target a run did not measure says so).
+pub fn targets_table(held: &[Held], fan: &[FanOut]) -> String {
+    let mut out = String::from("| target | this run | met |\n|---|---|---|\n");
+    let yes_no = |met: bool| if met { "yes" } else { "**no**" };
+    let ours_held = held.iter().find(|r| r.kind == Kind::Pushwire);
+    match ours_held {
+        Some(h) => {
+            let _ = writeln!(
+                out,
+                "| one process holds ≥ 19,900 connections without errors | {} of {} held, {} errors | {} |",
+                h.held,
+                h.asked,
+                h.errors,
+                if h.asked < 19_900 {
+                    "not measured (run `--full`)"
+                } else {
+                    yes_no(h.held >= 19_900 && h.errors == 0)
+                }
+            );
+            let _ = writeln!(
+                out,
+                "| ≤ 4 KiB RSS per idle connection | {:.0} B | {} |",
+                h.rss_per_connection,
+                yes_no(h.rss_per_connection <= 4096.0)
+            );
+        }
+        None => out.push_str("| connections held | not measured | — |\n"),
+    }
+    match fan
+        .iter()
+        .find(|r| r.kind == Kind::Pushwire && r.subscribers >= 10_000 && r.rate >= 100)
+    {
+        Some(f) => {
+            let _ = writeln!(
+                out,
+                "| 10,000 subscribers × 100 events/s: nothing lost | {} lost | {} |",
+                f.lost,
+                yes_no(f.lost == 0)
+            );
+            let _ = writeln!(
+                out,
+                "| … sustained 1,000,000 deliveries/s | {:.0} deliveries/s | {} |",
+                f.deliveries_per_sec,
+                yes_no(f.deliveries_per_sec >= 990_000.0)
+            );
+            let _ = writeln!(
+                out,
+                "| … p99 latency under 10 ms | {} | {} |",
+                us(f.p99),
+                yes_no(f.p99 < 10_000)
+            );
+        }
+        None => out.push_str("| 10,000 × 100 events/s | not measured | — |\n"),
+    }
     out
 }
 
