@@ -31,7 +31,6 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri, Version};
-use http_body::Body as _;
 use http_body_util::Empty;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -57,6 +56,9 @@ pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// could lose the response it has not read yet.
 pub const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
 pub const LINGER_MAX_BYTES: usize = 64 * 1024;
+/// Chunks up to this size (framing included) are copied into one buffer on
+/// the stack and written with one plain write.
+const SMALL_CHUNK: usize = 2048;
 /// Bytes read at a time from a client during a stream response.
 const PEER_READ: usize = 256;
 /// First allocation for reading a request head; grows up to the limit.
@@ -108,13 +110,18 @@ pub async fn serve<R: Routes>(
 ) -> io::Result<Outcome> {
     let mut buf = BytesMut::new();
     loop {
-        let head = tokio::select! {
-            head = tokio::time::timeout(HEADER_READ_TIMEOUT, read_head(&socket, &mut buf)) => match head {
-                Ok(head) => head?,
-                Err(_) => Head::TimedOut,
-            },
-            () = shutdown.cancelled() => return Ok(Outcome::Closed),
-        };
+        // Boxed: waiting for a head needs a timer and a shutdown watch, and
+        // inline their size would stay in the task for the whole stream.
+        let head = Box::pin(async {
+            tokio::select! {
+                head = tokio::time::timeout(HEADER_READ_TIMEOUT, read_head(&socket, &mut buf)) => match head {
+                    Ok(head) => head,
+                    Err(_) => Ok(Head::TimedOut),
+                },
+                () = shutdown.cancelled() => Ok(Head::Closed),
+            }
+        })
+        .await?;
         let request = match head {
             Head::Request(request) => *request,
             Head::ForHyper => return Ok(Outcome::HandOff(socket, buf.freeze())),
@@ -153,9 +160,13 @@ pub async fn serve<R: Routes>(
         let started = Instant::now();
         let res = routes.answer(request).await;
         stats.record_response(started.elapsed());
-        if !write_response(&socket, res, version, keep_alive, &mut buf).await? {
-            close_gracefully(&mut socket).await;
-            return Ok(Outcome::Closed);
+        match write_response(&socket, res, version, keep_alive, &mut buf).await? {
+            After::KeepAlive => {}
+            After::Close => {
+                close_gracefully(&mut socket).await;
+                return Ok(Outcome::Closed);
+            }
+            After::PeerGone => return Ok(Outcome::Closed),
         }
     }
 }
@@ -282,17 +293,32 @@ enum Framing {
     UntilClose,
 }
 
-/// Writes `res`; returns whether the connection may carry another request.
+/// What the connection does after a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    /// Read the next request.
+    KeepAlive,
+    /// Close, letting the client read the response first.
+    Close,
+    /// The client is gone: just drop the socket.
+    PeerGone,
+}
+
+/// Writes `res`; says what the connection does next.
 /// Bytes the client sends meanwhile (a pipelined request) are kept in
 /// `read_ahead` for the next request.
-async fn write_response(
-    socket: &TcpStream,
+///
+/// Not an `async fn`: the head is prepared here, and only what a stream
+/// needs (its body, the head bytes, the framing) goes into the future that
+/// lives as long as the stream.
+fn write_response<'a>(
+    socket: &'a TcpStream,
     res: Response,
     version: Version,
     keep_alive: bool,
-    read_ahead: &mut BytesMut,
-) -> io::Result<bool> {
-    let (parts, mut body) = res.into_parts();
+    read_ahead: &'a mut BytesMut,
+) -> impl Future<Output = io::Result<After>> + Send + 'a {
+    let (parts, body) = res.into_parts();
     let status = parts.status;
     let no_body = status.is_informational()
         || status == StatusCode::NO_CONTENT
@@ -344,12 +370,27 @@ async fn write_response(
         push_header(&mut head, b"connection", b"close");
     }
     head.extend_from_slice(b"\r\n");
-    // Neither the head nor the response's header map lives on with a stream.
     drop(parts);
+    stream_body(socket, head, body, framing, keep_alive, read_ahead)
+}
+
+/// Writes the head, then the body in `framing`.
+async fn stream_body<B>(
+    socket: &TcpStream,
+    head: Vec<u8>,
+    mut body: B,
+    framing: Framing,
+    keep_alive: bool,
+    read_ahead: &mut BytesMut,
+) -> io::Result<After>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     write_all(socket, &mut [IoSlice::new(&head)]).await?;
     drop(head);
     if framing == Framing::None {
-        return Ok(keep_alive);
+        return Ok(after(keep_alive));
     }
 
     // A stream may stay open for hours: while waiting for its next frame,
@@ -367,39 +408,46 @@ async fn write_response(
         })
         .await?;
         let Some(frame) = next else {
-            return Ok(false); // the client hung up
+            return Ok(After::PeerGone);
         };
         let data = match frame {
             None => break,
             Some(Err(err)) => {
                 tracing::debug!(%err, "response body failed");
-                return Ok(false);
+                return Ok(After::Close);
             }
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) if !data.is_empty() => data,
                 _ => continue,
             },
         };
-        if framing == Framing::Chunked {
-            let mut size = [0u8; 18];
-            let size = chunk_size_line(data.len(), &mut size);
-            write_all(
-                socket,
-                &mut [
-                    IoSlice::new(size),
-                    IoSlice::new(&data),
-                    IoSlice::new(b"\r\n"),
-                ],
-            )
-            .await?;
+        let mut size = [0u8; 18];
+        let mut parts = if framing == Framing::Chunked {
+            [
+                IoSlice::new(chunk_size_line(data.len(), &mut size)),
+                IoSlice::new(&data),
+                IoSlice::new(b"\r\n"),
+            ]
         } else {
-            write_all(socket, &mut [IoSlice::new(&data)]).await?;
-        }
+            [IoSlice::new(&data), IoSlice::new(&[]), IoSlice::new(&[])]
+        };
+        let written = try_write_contiguous(socket, &parts)?;
+        let mut rest = &mut parts[..];
+        IoSlice::advance_slices(&mut rest, written);
+        write_all(socket, rest).await?;
     }
     if framing == Framing::Chunked {
         write_all(socket, &mut [IoSlice::new(b"0\r\n\r\n")]).await?;
     }
-    Ok(keep_alive)
+    Ok(after(keep_alive))
+}
+
+fn after(keep_alive: bool) -> After {
+    if keep_alive {
+        After::KeepAlive
+    } else {
+        After::Close
+    }
 }
 
 /// `{len:x}\r\n` without allocating: a chunk's size line.
@@ -429,21 +477,26 @@ fn push_header(head: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 /// Sends FIN after the response, then reads what the client still sends
 /// (bounded by [`LINGER_TIMEOUT`] and [`LINGER_MAX_BYTES`]) so the close
 /// does not turn into a reset that destroys the response in flight.
-async fn close_gracefully(socket: &mut TcpStream) {
-    if socket.shutdown().await.is_err() {
-        return;
-    }
-    let mut scratch = [0u8; 1024];
-    let mut drained = 0;
-    let _ = tokio::time::timeout(LINGER_TIMEOUT, async {
-        while drained < LINGER_MAX_BYTES {
-            match socket.read(&mut scratch).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => drained += n,
-            }
+///
+/// Boxed: its buffer and timer would otherwise enlarge every connection's
+/// task for the rare moment it runs.
+fn close_gracefully(socket: &mut TcpStream) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+    Box::pin(async move {
+        if socket.shutdown().await.is_err() {
+            return;
         }
+        let mut scratch = [0u8; 1024];
+        let mut drained = 0;
+        let _ = tokio::time::timeout(LINGER_TIMEOUT, async {
+            while drained < LINGER_MAX_BYTES {
+                match socket.read(&mut scratch).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => drained += n,
+                }
+            }
+        })
+        .await;
     })
-    .await;
 }
 
 /// Ready when the peer has closed (or reset) the connection. What it sends
@@ -467,20 +520,58 @@ fn poll_peer_closed(
                 "client sent too much during a stream",
             )));
         }
-        read_ahead.reserve(PEER_READ);
-        match socket.try_read_buf(read_ahead) {
+        // Read on the stack: readiness is often stale, and reserving room in
+        // `read_ahead` first would leave every stream holding that room.
+        let mut scratch = [0u8; PEER_READ];
+        match socket.try_read(&mut scratch) {
             Ok(0) => return Poll::Ready(Ok(())),
-            Ok(_) => {}
+            Ok(n) => read_ahead.extend_from_slice(&scratch[..n]),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Poll::Ready(Err(e)),
         }
     }
 }
 
+/// Writes `parts` with one plain `write` from a stack buffer when they are
+/// small (most events are): cheaper in the kernel than a writev of three
+/// parts. Returns how much was written (0 when the socket is full or the
+/// parts are large); the caller writes the rest. Synchronous on purpose: the
+/// buffer must not live in the connection's future.
+fn try_write_contiguous(socket: &TcpStream, parts: &[IoSlice<'_>]) -> io::Result<usize> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total > SMALL_CHUNK {
+        return Ok(0);
+    }
+    let mut buf = [0u8; SMALL_CHUNK];
+    let mut n = 0;
+    for p in parts {
+        buf[n..n + p.len()].copy_from_slice(p);
+        n += p.len();
+    }
+    match socket.try_write(&buf[..n]) {
+        Ok(written) => Ok(written),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
 /// Writes every byte of `bufs`, in as few system calls as the socket allows.
 async fn write_all(socket: &TcpStream, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
     while !bufs.is_empty() {
-        match tokio::time::timeout(WRITE_STALL_TIMEOUT, socket.writable()).await {
+        // Try first: a socket with room in its send buffer (the usual case)
+        // is written without building a readiness future.
+        match socket.try_write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                IoSlice::advance_slices(&mut bufs, n);
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        // Boxed: rare (the client reads slower than events come), and
+        // inline the timer would enlarge every connection's task.
+        match Box::pin(tokio::time::timeout(WRITE_STALL_TIMEOUT, socket.writable())).await {
             Ok(ready) => ready?,
             Err(_) => {
                 return Err(io::Error::new(
@@ -488,12 +579,6 @@ async fn write_all(socket: &TcpStream, mut bufs: &mut [IoSlice<'_>]) -> io::Resu
                     "client stopped reading",
                 ))
             }
-        }
-        match socket.try_write_vectored(bufs) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
         }
     }
     Ok(())
@@ -582,5 +667,37 @@ mod tests {
                 format!("{len:x}\r\n").as_bytes()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Routes that are never called: only the future's size matters here.
+    struct NoRoutes;
+
+    impl Routes for NoRoutes {
+        fn answer(
+            &self,
+            _req: Request<Empty<Bytes>>,
+        ) -> Pin<Box<dyn Future<Output = Response> + Send>> {
+            Box::pin(async { Response::default() })
+        }
+    }
+
+    /// Every held connection is one task whose size is fixed by this future;
+    /// a large inline future (a timer, a buffer, the routes' future) would
+    /// silently add to every subscriber's memory.
+    #[tokio::test]
+    async fn a_connection_future_stays_under_one_kib() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socket = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stats, token) = (Stats::default(), CancellationToken::new());
+        let fut = serve(socket, &NoRoutes, &stats, &token);
+        let size = std::mem::size_of_val(&fut);
+        assert!(size <= 1024, "the connection future grew to {size} bytes");
     }
 }
