@@ -128,7 +128,10 @@ fn subscribe_topics(
         .hub
         .subscribe(&topics, last_event_id)
         .map_err(hub_error)?;
-    Ok(sse_response(SseBody::new(&app.sse, subscription.boxed())))
+    Ok(sse_response(SseBody::for_subscription(
+        &app.sse,
+        subscription.boxed(),
+    )))
 }
 
 /// The body of a publish request: `data` (any JSON, `null` included) or

@@ -77,7 +77,8 @@ pub struct SseBody {
     heartbeat_every: Duration,
     /// When data was last written; the heartbeat is due one interval later.
     last_write: Instant,
-    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// `None` for hub subscriptions: the hub ends those on shutdown.
+    shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     expiry: Option<Pin<Box<tokio::time::Sleep>>>,
     guard: StreamGuard,
     /// The inner stream has ended (after the batch being written).
@@ -96,8 +97,20 @@ impl std::fmt::Debug for SseBody {
 }
 
 impl SseBody {
-    /// Wraps a stream of encoded frames.
+    /// Wraps a stream of encoded frames, ending it on server shutdown.
     pub fn new(ctx: &SseContext, inner: BoxStream<'static, Bytes>) -> Self {
+        Self::build(ctx, inner, true)
+    }
+
+    /// Wraps a hub subscription. It does not watch the shutdown token: on
+    /// shutdown the hub closes every subscriber queue (`Hub::close_all`),
+    /// which ends the subscription, and checking the token on every frame
+    /// would cost two lock operations per delivery.
+    pub fn for_subscription(ctx: &SseContext, inner: BoxStream<'static, Bytes>) -> Self {
+        Self::build(ctx, inner, false)
+    }
+
+    fn build(ctx: &SseContext, inner: BoxStream<'static, Bytes>, watch_shutdown: bool) -> Self {
         let mut heartbeat = tokio::time::interval_at(Instant::now() + ctx.heartbeat, ctx.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         SseBody {
@@ -108,7 +121,8 @@ impl SseBody {
             // A child token per stream: polling the shared token would lock
             // one mutex (and its waiter list) shared by every stream on
             // every wake-up; a child's lock is this stream's alone.
-            shutdown: Box::pin(ctx.shutdown.child_token().cancelled_owned()),
+            shutdown: watch_shutdown
+                .then(|| Box::pin(ctx.shutdown.child_token().cancelled_owned())),
             expiry: ctx.lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
             guard: StreamGuard::new(ctx.stats.clone()),
             inner_done: false,
@@ -184,7 +198,11 @@ impl Stream for SseBody {
             .expiry
             .as_mut()
             .is_some_and(|e| e.as_mut().poll(cx).is_ready());
-        if expired || this.shutdown.as_mut().poll(cx).is_ready() {
+        let shut_down = this
+            .shutdown
+            .as_mut()
+            .is_some_and(|s| s.as_mut().poll(cx).is_ready());
+        if expired || shut_down {
             // End cleanly: the client reconnects (elsewhere) and resumes by id.
             this.done = true;
             return Poll::Ready(None);
