@@ -58,7 +58,7 @@ pub const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
 pub const LINGER_MAX_BYTES: usize = 64 * 1024;
 /// Chunks up to this size (framing included) are copied into one buffer on
 /// the stack and written with one plain write.
-const SMALL_CHUNK: usize = 2048;
+const SMALL_CHUNK: usize = 512;
 /// Bytes read at a time from a client during a stream response.
 const PEER_READ: usize = 256;
 /// First allocation for reading a request head; grows up to the limit.

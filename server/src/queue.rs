@@ -12,6 +12,7 @@
 //! a large buffer once it has drained.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -41,6 +42,8 @@ struct State {
 #[derive(Debug)]
 struct Shared {
     capacity: usize,
+    /// Frames waiting, readable without the lock (updated under it).
+    len: AtomicUsize,
     state: Mutex<State>,
 }
 
@@ -66,6 +69,7 @@ impl Shared {
 pub fn frame_queue(capacity: usize) -> (QueueSender, QueueReceiver) {
     let shared = Arc::new(Shared {
         capacity,
+        len: AtomicUsize::new(0),
         state: Mutex::new(State {
             frames: VecDeque::new(),
             waker: None,
@@ -100,6 +104,7 @@ impl QueueSender {
                 return Err(TrySendError::Full);
             }
             st.frames.push_back(frame);
+            self.shared.len.store(st.frames.len(), Relaxed);
             st.waker.take()
         };
         // Woken outside the lock, so the receiver never wakes into a held lock.
@@ -148,6 +153,7 @@ impl QueueReceiver {
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let mut st = self.shared.lock();
         if let Some(frame) = st.frames.pop_front() {
+            self.shared.len.store(st.frames.len(), Relaxed);
             if st.frames.is_empty() && st.frames.capacity() > RETAINED_SLOTS {
                 st.frames.shrink_to(RETAINED_SLOTS);
             }
@@ -161,6 +167,18 @@ impl QueueReceiver {
             slot => *slot = Some(cx.waker().clone()),
         }
         Poll::Pending
+    }
+}
+
+impl QueueReceiver {
+    /// Frames waiting right now (a snapshot: senders may add more).
+    pub fn len(&self) -> usize {
+        self.shared.len.load(Relaxed)
+    }
+
+    /// No frame is waiting right now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -189,11 +207,13 @@ mod tests {
             assert_eq!(tx.try_send(frame(n)), Ok(()));
         }
         assert_eq!(tx.try_send(frame(9)), Err(TrySendError::Full));
+        assert_eq!(rx.len(), 3);
         let mut cx = Context::from_waker(noop_waker_ref());
         for n in 0..3 {
             assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(frame(n))));
         }
         assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
+        assert!(rx.is_empty());
         assert_eq!(tx.try_send(frame(3)), Ok(()), "room again once drained");
     }
 

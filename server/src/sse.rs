@@ -77,6 +77,10 @@ pub struct SseBody {
     heartbeat_every: Duration,
     /// When data was last written; the heartbeat is due one interval later.
     last_write: Instant,
+    /// The inner stream's `size_hint` counts the frames waiting (hub
+    /// subscriptions): batch only while it says more are there, instead of
+    /// polling once more after every frame.
+    precise_size_hint: bool,
     /// `None` for hub subscriptions: the hub ends those on shutdown.
     shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     expiry: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -99,7 +103,7 @@ impl std::fmt::Debug for SseBody {
 impl SseBody {
     /// Wraps a stream of encoded frames, ending it on server shutdown.
     pub fn new(ctx: &SseContext, inner: BoxStream<'static, Bytes>) -> Self {
-        Self::build(ctx, inner, true)
+        Self::build(ctx, inner, false)
     }
 
     /// Wraps a hub subscription. It does not watch the shutdown token: on
@@ -107,10 +111,10 @@ impl SseBody {
     /// which ends the subscription, and checking the token on every frame
     /// would cost two lock operations per delivery.
     pub fn for_subscription(ctx: &SseContext, inner: BoxStream<'static, Bytes>) -> Self {
-        Self::build(ctx, inner, false)
+        Self::build(ctx, inner, true)
     }
 
-    fn build(ctx: &SseContext, inner: BoxStream<'static, Bytes>, watch_shutdown: bool) -> Self {
+    fn build(ctx: &SseContext, inner: BoxStream<'static, Bytes>, subscription: bool) -> Self {
         let mut heartbeat = tokio::time::interval_at(Instant::now() + ctx.heartbeat, ctx.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         SseBody {
@@ -121,7 +125,8 @@ impl SseBody {
             // A child token per stream: polling the shared token would lock
             // one mutex (and its waiter list) shared by every stream on
             // every wake-up; a child's lock is this stream's alone.
-            shutdown: watch_shutdown
+            precise_size_hint: subscription,
+            shutdown: (!subscription)
                 .then(|| Box::pin(ctx.shutdown.child_token().cancelled_owned())),
             expiry: ctx.lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
             guard: StreamGuard::new(ctx.stats.clone()),
@@ -157,6 +162,9 @@ impl SseBody {
         let mut batch: Option<bytes::BytesMut> = None;
         let mut len = first.len();
         while len < MAX_BATCH_BYTES {
+            if self.precise_size_hint && self.inner.size_hint().0 == 0 {
+                break;
+            }
             match self.inner.as_mut().poll_next(cx) {
                 Poll::Ready(Some(next)) => {
                     let buf = batch.get_or_insert_with(|| {

@@ -70,4 +70,10 @@ impl Stream for Subscription {
         }
         this.queue.poll_recv(cx)
     }
+
+    /// Exact lower bound: the frames waiting now, so a writer can batch
+    /// them without polling for more that are not there.
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.prelude.len() + self.queue.len(), None)
+    }
 }
