@@ -35,6 +35,11 @@ pub const MAX_BATCH_BYTES: usize = 32 * 1024;
 /// more than the frame.
 pub const STATS_FLUSH_FRAMES: u64 = 64;
 
+/// A subscriber that finds at least this many frames waiting is behind (the
+/// server is saturated): it yields once before writing, to write more at
+/// once.
+pub const CATCH_UP_FRAMES: usize = 2;
+
 /// The heartbeat frame, encoded once for every connection.
 static HEARTBEAT: LazyLock<Bytes> = LazyLock::new(|| {
     pushwire_protocol::encode_comment("heartbeat").unwrap_or_else(|_| Bytes::from_static(b":\n\n"))
@@ -81,6 +86,9 @@ pub struct SseBody {
     /// subscriptions): batch only while it says more are there, instead of
     /// polling once more after every frame.
     precise_size_hint: bool,
+    /// The last poll let others run first to let a backlog grow (see
+    /// [`CATCH_UP_FRAMES`]); the next one writes.
+    deferred: bool,
     /// `None` for hub subscriptions: the hub ends those on shutdown.
     shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     expiry: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -126,6 +134,7 @@ impl SseBody {
             // one mutex (and its waiter list) shared by every stream on
             // every wake-up; a child's lock is this stream's alone.
             precise_size_hint: subscription,
+            deferred: false,
             shutdown: (!subscription)
                 .then(|| Box::pin(ctx.shutdown.child_token().cancelled_owned())),
             expiry: ctx.lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
@@ -219,6 +228,20 @@ impl Stream for SseBody {
             this.done = true;
             return Poll::Ready(None);
         }
+        if this.precise_size_hint && !this.deferred && this.inner.size_hint().0 >= CATCH_UP_FRAMES {
+            // Behind already: let every other ready task run once before
+            // writing, so this subscriber's next write carries what arrives
+            // meanwhile. Under saturation that means fewer, larger writes;
+            // a subscriber that keeps up never waits here.
+            this.deferred = true;
+            if std::pin::pin!(tokio::task::yield_now())
+                .poll(cx)
+                .is_pending()
+            {
+                return Poll::Pending;
+            }
+        }
+        this.deferred = false;
         match this.inner.as_mut().poll_next(cx) {
             Poll::Ready(Some(frame)) => {
                 let (chunk, frames) = this.batch(frame, cx);
