@@ -58,6 +58,9 @@ pub struct Frame<'a> {
     comment: Option<&'a str>,
 }
 
+/// The event type a frame without an `event` field dispatches as.
+pub const DEFAULT_EVENT: &str = "message";
+
 impl<'a> Frame<'a> {
     /// An empty frame; on its own it encodes to a lone blank line.
     pub fn new() -> Self {
@@ -72,6 +75,16 @@ impl<'a> Frame<'a> {
     }
 
     /// Sets the `event` field (the event type; `message` when absent).
+    ///
+    /// `message` itself is not written: a frame without an `event` field
+    /// dispatches as `message`, so the line would be bytes for every
+    /// subscriber to send and parse for nothing.
+    ///
+    /// ```
+    /// use pushwire_protocol::Frame;
+    /// let frame = Frame::new().event("message").data("hi").encode().unwrap();
+    /// assert_eq!(&frame[..], b"data: hi\n\n");
+    /// ```
     pub fn event(mut self, event: &'a str) -> Self {
         self.event = Some(event);
         self
@@ -114,7 +127,7 @@ impl<'a> Frame<'a> {
         if let Some(id) = self.id {
             put_field(buf, b"id", id);
         }
-        if let Some(event) = self.event {
+        if let Some(event) = self.event.filter(|e| *e != DEFAULT_EVENT) {
             put_field(buf, b"event", event);
         }
         if let Some(retry) = self.retry {

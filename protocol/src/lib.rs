@@ -30,6 +30,6 @@ pub mod encode;
 pub mod event;
 pub mod parse;
 
-pub use encode::{encode_comment, encode_typed, EncodeError, Frame};
+pub use encode::{encode_comment, encode_typed, EncodeError, Frame, DEFAULT_EVENT};
 pub use event::*;
 pub use parse::{Event, Item, Parser};
