@@ -48,6 +48,14 @@ impl Reader {
         }
     }
 
+    /// Opens a connection, sends `request`, reads the response.
+    async fn ask(server: &TestServer, request: &[u8]) -> (Reader, RawResponse) {
+        let mut conn = Reader::connect(server).await;
+        conn.send(request).await;
+        let res = conn.response().await;
+        (conn, res)
+    }
+
     async fn send(&mut self, bytes: &[u8]) {
         self.socket.write_all(bytes).await.unwrap();
     }
@@ -225,10 +233,7 @@ async fn pipelined_gets_then_a_post_are_answered_in_order_on_one_connection() {
 #[tokio::test]
 async fn http10_streams_end_by_closing_the_connection() {
     let server = TestServer::start().await;
-    let mut conn = Reader::connect(&server).await;
-    conn.send(b"GET /sse/demo?interval_ms=1 HTTP/1.0\r\n\r\n")
-        .await;
-    let res = conn.response().await;
+    let (_conn, res) = Reader::ask(&server, b"GET /sse/demo?interval_ms=1 HTTP/1.0\r\n\r\n").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.header("transfer-encoding"), None);
     assert_eq!(res.header("content-length"), None);
@@ -239,10 +244,11 @@ async fn http10_streams_end_by_closing_the_connection() {
 #[tokio::test]
 async fn connection_close_is_honoured() {
     let server = TestServer::start().await;
-    let mut conn = Reader::connect(&server).await;
-    conn.send(b"GET /api/stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        .await;
-    let res = conn.response().await;
+    let (mut conn, res) = Reader::ask(
+        &server,
+        b"GET /api/stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert_eq!(res.status, 200);
     assert_eq!(res.header("connection"), Some("close"));
     assert!(conn.closed().await);
@@ -263,10 +269,8 @@ async fn oversized_and_malformed_heads_get_json_errors() {
     assert_eq!(res.json()["error"], "request head too large");
     assert!(conn.closed().await);
 
-    let mut conn = Reader::connect(&server).await;
-    conn.send(b"GET /api/stats HTTP/1.1\r\nBad Header\r\n\r\n")
-        .await;
-    let res = conn.response().await;
+    let (mut conn, res) =
+        Reader::ask(&server, b"GET /api/stats HTTP/1.1\r\nBad Header\r\n\r\n").await;
     assert_eq!(res.status, 400);
     assert_eq!(res.json()["error"], "malformed HTTP request");
     assert!(conn.closed().await);
