@@ -133,8 +133,8 @@ struct ConnectionShared<R> {
     shutdown: tokio_util::sync::CancellationToken,
 }
 
-/// One connection: served by [`http1`] while its requests are body-less
-/// `GET`s (event streams above all), by hyper from the first that is not.
+/// One connection: served by [`http1`] while its requests are ones it
+/// serves (event streams, small bodies), by hyper from the first that is not.
 async fn serve_connection<R>(
     socket: TcpStream,
     guard: ConnectionGuard,

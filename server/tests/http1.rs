@@ -90,6 +90,12 @@ impl Reader {
 
     /// Reads one whole response, decoding whichever framing it uses.
     async fn response(&mut self) -> RawResponse {
+        let res = self.response_head().await;
+        self.response_body(res).await
+    }
+
+    /// Reads a response's status line and headers only (the answer to HEAD).
+    async fn response_head(&mut self) -> RawResponse {
         let status_line = self.line().await;
         let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
         let mut headers = Vec::new();
@@ -101,11 +107,15 @@ impl Reader {
             let (name, value) = line.split_once(':').unwrap();
             headers.push((name.trim().to_owned(), value.trim().to_owned()));
         }
-        let mut res = RawResponse {
+        RawResponse {
             status,
             headers,
             body: Vec::new(),
-        };
+        }
+    }
+
+    async fn response_body(&mut self, mut res: RawResponse) -> RawResponse {
+        let status = res.status;
         if status == 204 || status == 304 {
             return res;
         }
@@ -218,7 +228,6 @@ async fn pipelined_gets_then_a_post_are_answered_in_order_on_one_connection() {
     let before = conn.response().await;
     assert_eq!(before.status, 200);
     assert_eq!(before.json()["events"], serde_json::json!([]));
-    // The POST went to hyper, with the bytes already read replayed to it.
     let published = conn.response().await;
     assert_eq!(published.status, 202);
     let id = published.json()["id"].as_str().unwrap().to_owned();
@@ -228,6 +237,60 @@ async fn pipelined_gets_then_a_post_are_answered_in_order_on_one_connection() {
     assert_eq!(events.as_array().unwrap().len(), 1);
     assert_eq!(events[0]["id"], id.as_str());
     assert_eq!(events[0]["data"], serde_json::json!({"n": 1}));
+}
+
+#[tokio::test]
+async fn requests_for_hyper_are_handed_over_with_the_bytes_already_read() {
+    let server = TestServer::start().await;
+    let mut conn = Reader::connect(&server).await;
+    // A chunked body is hyper's to read: the connection moves to hyper
+    // mid-way, with the pipelined request after it.
+    let chunked = r#"{"event":"note","data":{"n":2}}"#;
+    let requests = format!(
+        "GET /api/topics/handoff/events HTTP/1.1\r\nHost: t\r\n\r\n\
+         POST /api/topics/handoff HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunked}\r\n0\r\n\r\n\
+         GET /api/topics/handoff/events HTTP/1.1\r\nHost: t\r\n\r\n",
+        chunked.len()
+    );
+    conn.send(requests.as_bytes()).await;
+    assert_eq!(
+        conn.response().await.json()["events"],
+        serde_json::json!([])
+    );
+    let published = conn.response().await;
+    assert_eq!(published.status, 202);
+    let after = conn.response().await;
+    assert_eq!(
+        after.json()["events"][0]["data"],
+        serde_json::json!({"n": 2})
+    );
+
+    // HEAD too: hyper answers it (the routes are GET-only: 405) without a
+    // body, and serves the connection on.
+    let mut conn = Reader::connect(&server).await;
+    conn.send(b"HEAD /api/stats HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await;
+    assert_eq!(conn.response_head().await.status, 405);
+    conn.send(b"GET /api/topics/handoff/events HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await;
+    assert_eq!(conn.response().await.status, 200);
+}
+
+#[tokio::test]
+async fn conflicting_content_lengths_are_rejected() {
+    let server = TestServer::start().await;
+    let (mut conn, res) = Reader::ask(
+        &server,
+        b"POST /api/topics/x HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    )
+    .await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.json()["error"], "invalid Content-Length");
+    assert!(conn.closed().await);
+    assert_eq!(
+        server.get_json("/api/topics/x/events").await["events"],
+        serde_json::json!([])
+    );
 }
 
 #[tokio::test]
