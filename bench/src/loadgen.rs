@@ -221,13 +221,24 @@ pub async fn wait_until(
     deadline: tokio::time::Instant,
     pred: impl Fn(&Shared) -> bool,
 ) -> bool {
+    wait_for(&shared.progress, deadline, || pred(shared)).await
+}
+
+/// Waits until `pred()` holds or `deadline` passes, checking again each
+/// time `progress` is signalled; true if it held.
+pub async fn wait_for(
+    progress: &Notify,
+    deadline: tokio::time::Instant,
+    pred: impl Fn() -> bool,
+) -> bool {
     loop {
-        let notified = shared.progress.notified();
-        if pred(shared) {
+        // Registered before the check, so a signal in between is not lost.
+        let notified = progress.notified();
+        if pred() {
             return true;
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            return pred(shared);
+            return pred();
         }
     }
 }

@@ -81,15 +81,11 @@ impl WorkerCrowd {
 
     /// Waits until every subscription connected or failed, or `deadline`.
     pub async fn wait_connected(&self, n: usize, deadline: tokio::time::Instant) {
-        loop {
-            let notified = self.counts.progress.notified();
-            if self.counts.connected.load(Relaxed) + self.counts.failed.load(Relaxed) >= n {
-                return;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return;
-            }
-        }
+        let c = &self.counts;
+        loadgen::wait_for(&c.progress, deadline, || {
+            c.connected.load(Relaxed) + c.failed.load(Relaxed) >= n
+        })
+        .await;
     }
 
     /// Tells every worker to disconnect and waits for them to exit.
