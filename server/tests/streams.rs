@@ -27,6 +27,18 @@ fn assert_end(e: &pushwire_protocol::Event) {
     assert_eq!(e.decode::<End>().unwrap().reason, "complete");
 }
 
+/// The status of `GET url` resuming after `last_event_id`.
+async fn status_resuming(url: &str, last_event_id: &str) -> u16 {
+    client()
+        .get(url)
+        .header("last-event-id", last_event_id)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn counter_streams_numbers_with_ids_then_ends() {
     let server = TestServer::start().await;
@@ -70,13 +82,7 @@ async fn counter_resumes_after_last_event_id() {
     assert_eq!(datas(&r.rest().await[..1]), ["4"]);
 
     // Resuming after the last event: 204, which stops a native EventSource.
-    let res = client()
-        .get(&url)
-        .header("last-event-id", "4")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    assert_eq!(status_resuming(&url, "4").await, 204);
     server.stop().await;
 }
 
@@ -139,13 +145,10 @@ async fn demo_stream_is_connection_twenty_data_close_end() {
     let mut r = SseReader::open_with(&server.url("/sse/demo?interval_ms=0"), Some("data-19")).await;
     // The end event has no id of its own: the last id stays close-1.
     assert_eq!(ids(&r.rest().await), ["data-20", "close-1", "close-1"]);
-    let res = client()
-        .get(server.url("/sse/demo?interval_ms=0"))
-        .header("last-event-id", "close-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    assert_eq!(
+        status_resuming(&server.url("/sse/demo?interval_ms=0"), "close-1").await,
+        204
+    );
     server.stop().await;
 }
 
