@@ -58,6 +58,11 @@ fn topic(name: &str) -> String {
     format!("{name}-{}", (js_sys::Math::random() * 1e12) as u64)
 }
 
+/// The JS face of a client for `path` on the test server.
+fn js_client(path: &str, options: JsValue) -> JsSseClient {
+    JsSseClient::new(&format!("{}{path}", server()), options).unwrap()
+}
+
 /// Publishes through the HTTP API; returns the event id.
 async fn publish(base: &str, topic: &str, body: &str) -> String {
     let init = web_sys::RequestInit::new();
@@ -216,11 +221,7 @@ async fn monitoring_as_a_typed_rust_stream() {
 #[wasm_bindgen_test]
 async fn js_face_delivers_decoded_objects_and_handlers_can_be_removed() {
     let t = topic("js");
-    let client = JsSseClient::new(
-        &format!("{}/sse/subscribe?topic={t}", server()),
-        JsValue::UNDEFINED,
-    )
-    .unwrap();
+    let client = js_client(&format!("/sse/subscribe?topic={t}"), JsValue::UNDEFINED);
     let (tx, mut rx) = mpsc::unbounded::<(String, JsValue, JsValue)>();
     let make = |name: &'static str| {
         let tx = tx.clone();
@@ -341,18 +342,10 @@ async fn non_json_data_fires_parse_error_and_the_stream_goes_on() {
 #[wasm_bindgen_test]
 async fn js_parse_error_and_raw_option() {
     let t = topic("raw");
-    let client = JsSseClient::new(
-        &format!("{}/sse/subscribe?topic={t}", server()),
-        JsValue::UNDEFINED,
-    )
-    .unwrap();
+    let client = js_client(&format!("/sse/subscribe?topic={t}"), JsValue::UNDEFINED);
     let raw_opts = js_sys::Object::new();
     Reflect::set(&raw_opts, &"raw".into(), &true.into()).unwrap();
-    let raw_client = JsSseClient::new(
-        &format!("{}/sse/subscribe?topic={t}", server()),
-        raw_opts.into(),
-    )
-    .unwrap();
+    let raw_client = js_client(&format!("/sse/subscribe?topic={t}"), raw_opts.into());
     let (tx, mut rx) = mpsc::unbounded::<(String, JsValue)>();
     let tag = |name: &'static str| {
         let tx = tx.clone();
@@ -703,11 +696,7 @@ async fn a_freed_js_client_keeps_its_connection_until_the_stream_ends() {
     // Like a native EventSource, a connected client whose JS object is freed
     // or garbage-collected goes on delivering; it is released when it ends.
     let before = live_counts();
-    let client = JsSseClient::new(
-        &format!("{}/sse/counter?count=3&interval_ms=50", server()),
-        JsValue::UNDEFINED,
-    )
-    .unwrap();
+    let client = js_client("/sse/counter?count=3&interval_ms=50", JsValue::UNDEFINED);
     let (tx, mut rx) = mpsc::unbounded::<JsValue>();
     let handler = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
         let _ = tx.unbounded_send(v);
