@@ -130,11 +130,11 @@ impl SseBody {
             heartbeat,
             heartbeat_every: ctx.heartbeat,
             last_write: Instant::now(),
+            precise_size_hint: subscription,
+            deferred: false,
             // A child token per stream: polling the shared token would lock
             // one mutex (and its waiter list) shared by every stream on
             // every wake-up; a child's lock is this stream's alone.
-            precise_size_hint: subscription,
-            deferred: false,
             shutdown: (!subscription)
                 .then(|| Box::pin(ctx.shutdown.child_token().cancelled_owned())),
             expiry: ctx.lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
