@@ -191,16 +191,25 @@ enum Head {
     Invalid(StatusCode, &'static str),
 }
 
+/// Reads what the socket has into `buf` (making room for at least
+/// `room` bytes); false at end of stream.
+async fn read_more(socket: &TcpStream, buf: &mut BytesMut, room: usize) -> io::Result<bool> {
+    buf.reserve(room);
+    loop {
+        socket.readable().await?;
+        match socket.try_read_buf(buf) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Reads until `buf` holds `len` bytes (a request body).
 async fn read_body(socket: &TcpStream, buf: &mut BytesMut, len: usize) -> io::Result<()> {
     while buf.len() < len {
-        buf.reserve(len - buf.len());
-        socket.readable().await?;
-        match socket.try_read_buf(buf) {
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
+        if !read_more(socket, buf, len - buf.len()).await? {
+            return Err(io::ErrorKind::UnexpectedEof.into());
         }
     }
     Ok(())
@@ -243,13 +252,8 @@ async fn read_head(socket: &TcpStream, buf: &mut BytesMut) -> io::Result<Head> {
                 }
             }
         }
-        socket.readable().await?;
-        buf.reserve(HEAD_BUFFER);
-        match socket.try_read_buf(buf) {
-            Ok(0) => return Ok(Head::Closed),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
+        if !read_more(socket, buf, HEAD_BUFFER).await? {
+            return Ok(Head::Closed);
         }
     }
 }
@@ -263,7 +267,7 @@ fn to_request(parsed: &httparse::Request<'_, '_>) -> Head {
     let Some(method) = parsed.method.filter(|m| *m != "HEAD") else {
         return Head::ForHyper;
     };
-    let mut body_len = 0;
+    let mut body_len: Option<usize> = None;
     for h in parsed.headers.iter() {
         if h.name.eq_ignore_ascii_case("transfer-encoding")
             || h.name.eq_ignore_ascii_case("upgrade")
@@ -277,13 +281,14 @@ fn to_request(parsed: &httparse::Request<'_, '_>) -> Head {
                 .and_then(|v| v.trim().parse::<usize>().ok());
             match len {
                 // Two different lengths are a request smuggling attempt.
-                Some(len) if body_len == 0 || body_len == len => body_len = len,
+                Some(len) if body_len.is_none_or(|b| b == len) => body_len = Some(len),
                 _ => {
                     return Head::Invalid(StatusCode::BAD_REQUEST, "invalid Content-Length");
                 }
             }
         }
     }
+    let body_len = body_len.unwrap_or(0);
     if body_len > MAX_INLINE_BODY {
         return Head::ForHyper;
     }

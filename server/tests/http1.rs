@@ -287,6 +287,13 @@ async fn conflicting_content_lengths_are_rejected() {
     assert_eq!(res.status, 400);
     assert_eq!(res.json()["error"], "invalid Content-Length");
     assert!(conn.closed().await);
+    // A zero among them conflicts too.
+    let (_, res) = Reader::ask(
+        &server,
+        b"POST /api/topics/x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: 2\r\n\r\n{}",
+    )
+    .await;
+    assert_eq!(res.status, 400);
     assert_eq!(
         server.get_json("/api/topics/x/events").await["events"],
         serde_json::json!([])
