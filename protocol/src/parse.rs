@@ -235,7 +235,7 @@ impl Parser {
             data.pop();
         }
         let event = if self.event_type.is_empty() {
-            "message".to_owned()
+            crate::DEFAULT_EVENT.to_owned()
         } else {
             std::mem::take(&mut self.event_type)
         };

@@ -233,7 +233,10 @@ pub fn publish(app: &App, topic: &str, body: &[u8]) -> Result<Response> {
             "invalid JSON body: {e}; expected {{\"event\": \"name\", \"data\": <any JSON>}}"
         ))
     })?;
-    let event = request.event.as_deref().unwrap_or("message");
+    let event = request
+        .event
+        .as_deref()
+        .unwrap_or(pushwire_protocol::DEFAULT_EVENT);
     if event.is_empty() || event.len() > MAX_EVENT_NAME_LEN || event.contains(['\r', '\n']) {
         return Err(ApiError::bad_request(format!(
             "invalid event name: it must be 1 to {MAX_EVENT_NAME_LEN} bytes with no CR or LF"
