@@ -174,7 +174,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let kinds: Vec<Kind> = cli
         .servers
         .iter()
-        .map(|s| Kind::parse(s).ok_or_else(|| format!("unknown server {s:?}")))
+        .map(|s| Kind::parse(s))
         .collect::<Result<_, _>>()?;
     for s in &cli.scenarios {
         if !SCENARIOS.contains(&s.as_str()) {
@@ -293,16 +293,16 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Some(Command::ServePeer { peer, addr }) => match peer.as_str() {
-                "axum" => peers::axum_peer::serve(addr)
+            Some(Command::ServePeer { peer, addr }) => match Kind::parse(&peer)? {
+                Kind::Axum => peers::axum_peer::serve(addr)
                     .await
                     .map_err(|e| e.to_string()),
-                "hyperlane" => peers::hyperlane_peer::serve(addr).await,
-                "warp" => {
+                Kind::Hyperlane => peers::hyperlane_peer::serve(addr).await,
+                Kind::Warp => {
                     peers::warp_peer::serve(addr).await;
                     Ok(())
                 }
-                other => Err(format!("unknown peer {other:?}")),
+                Kind::Pushwire => Err("pushwire is not a peer: it is its own binary".into()),
             },
             Some(Command::Hold {
                 addr,
@@ -310,7 +310,7 @@ fn main() -> ExitCode {
                 n,
                 first_source,
             }) => {
-                let kind = Kind::parse(&kind).ok_or_else(|| format!("unknown server {kind:?}"))?;
+                let kind = Kind::parse(&kind)?;
                 let _ = rlimit::increase_nofile_limit(u64::MAX);
                 workers::hold(addr, kind, n, first_source).await;
                 Ok(())

@@ -28,14 +28,15 @@ impl Kind {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Kind> {
-        match s {
-            "pushwire" => Some(Kind::Pushwire),
-            "axum" => Some(Kind::Axum),
-            "hyperlane" => Some(Kind::Hyperlane),
-            "warp" => Some(Kind::Warp),
-            _ => None,
-        }
+    /// Every server, in report order.
+    pub const ALL: [Kind; 4] = [Kind::Pushwire, Kind::Axum, Kind::Hyperlane, Kind::Warp];
+
+    /// The server `--servers`, `serve-peer` and `hold` call `s`.
+    pub fn parse(s: &str) -> Result<Kind, String> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.peer_name() == s)
+            .ok_or_else(|| format!("unknown server {s:?}"))
     }
 
     /// The name `serve-peer` and `--servers` know it by.
