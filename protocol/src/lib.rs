@@ -7,6 +7,8 @@
 //!   with their SSE event names and JSON shapes.
 //! * [`encode`]: an injection-proof encoder that builds one SSE frame into
 //!   [`bytes::Bytes`], ready to be shared by every subscriber.
+//! * [`names`]: every name on the wire (control events, reset reasons,
+//!   headers, query parameters, reserved topics).
 //! * [`parse`]: an incremental parser that follows the WHATWG HTML
 //!   "interpreting an event stream" algorithm exactly.
 //!
@@ -28,6 +30,7 @@
 
 pub mod encode;
 pub mod event;
+pub mod names;
 pub mod parse;
 
 pub use encode::{encode_comment, encode_typed, EncodeError, Frame, DEFAULT_EVENT};
