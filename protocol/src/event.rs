@@ -134,6 +134,35 @@ pub struct Reset {
 }
 typed_event!(Reset, "pushwire.reset");
 
+impl Reset {
+    /// The reset for a resume after `last_event_id` that cannot be honoured
+    /// for `reason`, with the standard explanation.
+    ///
+    /// ```
+    /// use pushwire_protocol::{Reset, ResetReason};
+    /// let reset = Reset::new(ResetReason::TooOld, "5f3a9c01-42");
+    /// assert_eq!(reset.last_event_id, "5f3a9c01-42");
+    /// assert!(reset.message.contains("missed"));
+    /// ```
+    pub fn new(reason: ResetReason, last_event_id: &str) -> Reset {
+        let message = match reason {
+            ResetReason::UnknownEpoch => {
+                "the server restarted since this id was issued: events may have been missed"
+            }
+            ResetReason::Malformed => "this is not an event id issued by this stream",
+            ResetReason::TooOld => {
+                "events after this id are no longer in the replay buffer: events were missed"
+            }
+            ResetReason::Future => "this id is ahead of the newest event of this server",
+        };
+        Reset {
+            reason,
+            message: message.to_owned(),
+            last_event_id: last_event_id.to_owned(),
+        }
+    }
+}
+
 /// Last event of a finite stream: complete, do not reconnect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct End {

@@ -1,14 +1,18 @@
 //! # pushwire-server
 //!
-//! The pushwire push server: typed Server-Sent Events over warp and tokio.
+//! Typed, real-time server push for warp: Server-Sent Events with topics,
+//! encode-once fan-out, Last-Event-ID resume and an explicit
+//! `pushwire.reset` whenever a resume cannot be honoured — never a silent
+//! gap. This crate is the `pushwire` binary's library: use it to run the
+//! whole server, or to put typed push inside your own warp app.
 //!
-//! * [`hub`]: topics, ids, replay buffers and encode-once fan-out;
-//! * [`streams`]: the per-connection demo streams;
-//! * [`monitoring`]: the one sampler feeding the `monitoring` topic;
-//! * [`routes`]: every route in one place, handled in [`api`];
-//! * [`server`]: the accept loop with connection limits and shutdown;
-//! * [`http1`]: the hyper-free HTTP/1.1 path that event streams are served on;
-//! * [`config`]: the one `Config`, from flags and `PUSHWIRE_*` variables.
+//! * [`Hub`]: topics, ids, replay and fan-out. [`Hub::publish`] an event,
+//!   [`Hub::subscribe`] to topics (a [`Subscription`] stream of encoded
+//!   frames), [`Hub::poll`] them, read [`Hub::stats`].
+//! * [`Sse`] and [`SseEvent`]: an SSE response (a warp `Reply`) for any
+//!   stream of your own events, with keep-alive and the lean encoder.
+//! * [`filters`]: the push API as warp filters, to mount beside your routes.
+//! * [`App`], [`Config`] and [`serve`]: the whole server, as the binary runs it.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -18,27 +22,32 @@
 //! pushwire_server::serve(listener, app, async { let _ = tokio::signal::ctrl_c().await; }).await;
 //! # Ok(()) }
 //! ```
+//!
+//! Runnable examples live in `server/examples/` (`cargo run -p
+//! pushwire-server --example basic`); ARCHITECTURE.md at the repository root
+//! maps every concept to its file.
+#![warn(missing_docs)]
 
-pub mod api;
-pub mod app;
-pub mod clock;
 pub mod config;
-pub mod cors;
-pub mod error;
-pub mod event_id;
-pub mod http1;
+pub mod filters;
 pub mod hub;
-pub mod monitoring;
-pub mod query;
-pub mod queue;
-pub mod replay;
-pub mod routes;
-pub mod server;
 pub mod sse;
-pub mod stats;
-pub mod streams;
-pub mod subscription;
 
-pub use app::App;
+mod clock;
+mod demo;
+pub mod http1;
+pub mod server;
+mod stats;
+mod web;
+
 pub use config::Config;
+pub use hub::{Hub, HubBuilder, HubError, PollResult, Published, Subscription};
 pub use server::serve;
+pub use sse::{Sse, SseEvent};
+pub use stats::StatsSnapshot;
+pub use web::error::ApiError;
+pub use web::App;
+
+// Old paths, until the connection layer moves into `conn/`.
+use demo::monitoring;
+use web::{app, error, routes};

@@ -1,6 +1,7 @@
 //! Live counters of the server, read by `/api/stats`, `/metrics` and the
-//! monitoring sampler. Plain relaxed atomics: each counter is exact on its
-//! own; a snapshot is not a transaction across counters.
+//! monitoring sampler. Plain relaxed atomics, private to the crate: each
+//! counter is exact on its own; users see [`StatsSnapshot`], a copy of plain
+//! values (not a transaction across counters).
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -9,17 +10,17 @@ use serde::Serialize;
 
 /// The server's counters.
 #[derive(Debug)]
-pub struct Stats {
+pub(crate) struct Stats {
     started: Instant,
-    pub connections_open: AtomicU64,
-    pub connections_total: AtomicU64,
-    pub connections_rejected: AtomicU64,
-    pub streams_open: AtomicU64,
-    pub events_published: AtomicU64,
-    pub frames_written: AtomicU64,
-    pub bytes_written: AtomicU64,
-    pub subscribers_cut_off: AtomicU64,
-    pub requests_total: AtomicU64,
+    pub(crate) connections_open: AtomicU64,
+    pub(crate) connections_total: AtomicU64,
+    pub(crate) connections_rejected: AtomicU64,
+    pub(crate) streams_open: AtomicU64,
+    events_published: AtomicU64,
+    frames_written: AtomicU64,
+    bytes_written: AtomicU64,
+    subscribers_cut_off: AtomicU64,
+    requests_total: AtomicU64,
     response_time_sum_us: AtomicU64,
     response_time_count: AtomicU64,
 }
@@ -43,33 +44,77 @@ impl Default for Stats {
     }
 }
 
-/// A point-in-time copy of the counters, as served by `/api/stats`.
+/// A point-in-time copy of the counters, as served by `/api/stats`
+/// ([`Hub::stats`](crate::Hub::stats)).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[non_exhaustive]
 pub struct StatsSnapshot {
+    /// Open TCP connections (served by [`serve`](crate::serve)).
     pub connections_open: u64,
+    /// TCP connections accepted since start.
     pub connections_total: u64,
+    /// Connections answered 503 because the server was full.
     pub connections_rejected: u64,
+    /// Open SSE streams.
     pub streams_open: u64,
+    /// Live hub subscriptions.
     pub subscribers: u64,
+    /// Topics in the hub.
     pub topics: u64,
+    /// Events published to the hub.
     pub events_published: u64,
+    /// SSE frames written to clients (heartbeats included).
     pub frames_written: u64,
+    /// SSE bytes written to clients.
     pub bytes_written: u64,
+    /// Subscribers disconnected for falling behind.
     pub subscribers_cut_off: u64,
+    /// HTTP requests answered.
     pub requests_total: u64,
+    /// Seconds since the hub was built.
     pub uptime_seconds: f64,
+    /// The hub's epoch: the first part of every event id it issues.
     pub epoch: String,
 }
 
 impl Stats {
+    /// A snapshot of the counters, with the hub's own figures.
+    pub(crate) fn snapshot(&self, topics: usize, subscribers: usize, epoch: &str) -> StatsSnapshot {
+        StatsSnapshot {
+            connections_open: self.connections_open.load(Relaxed),
+            connections_total: self.connections_total.load(Relaxed),
+            connections_rejected: self.connections_rejected.load(Relaxed),
+            streams_open: self.streams_open.load(Relaxed),
+            subscribers: subscribers as u64,
+            topics: topics as u64,
+            events_published: self.events_published.load(Relaxed),
+            frames_written: self.frames_written.load(Relaxed),
+            bytes_written: self.bytes_written.load(Relaxed),
+            subscribers_cut_off: self.subscribers_cut_off.load(Relaxed),
+            requests_total: self.requests_total.load(Relaxed),
+            uptime_seconds: self.uptime().as_secs_f64(),
+            epoch: epoch.to_owned(),
+        }
+    }
+
+    /// Counts one event published.
+    pub(crate) fn count_published(&self) {
+        self.events_published.fetch_add(1, Relaxed);
+    }
+
+    /// Counts one subscriber cut off for falling behind.
+    pub(crate) fn count_cut_off(&self) {
+        self.subscribers_cut_off.fetch_add(1, Relaxed);
+    }
+
     /// Counts frames and bytes handed to the socket.
-    pub fn record_frames(&self, frames: u64, bytes: u64) {
+    pub(crate) fn record_frames(&self, frames: u64, bytes: u64) {
         self.frames_written.fetch_add(frames, Relaxed);
         self.bytes_written.fetch_add(bytes, Relaxed);
     }
 
     /// Records how long a request took until its response head was ready.
-    pub fn record_response(&self, elapsed: Duration) {
+    pub(crate) fn record_response(&self, elapsed: Duration) {
         self.requests_total.fetch_add(1, Relaxed);
         self.response_time_sum_us
             .fetch_add(elapsed.as_micros().min(u64::MAX as u128) as u64, Relaxed);
@@ -78,20 +123,20 @@ impl Stats {
 
     /// Mean response time in ms since the previous call (the sampler's
     /// window), or `None` when no request was answered in that window.
-    pub fn take_mean_response_ms(&self) -> Option<f64> {
+    pub(crate) fn take_mean_response_ms(&self) -> Option<f64> {
         let sum = self.response_time_sum_us.swap(0, Relaxed);
         let count = self.response_time_count.swap(0, Relaxed);
         (count > 0).then(|| sum as f64 / count as f64 / 1000.0)
     }
 
     /// Time since the server started.
-    pub fn uptime(&self) -> Duration {
+    pub(crate) fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
 }
 
 /// Renders a snapshot in the Prometheus text exposition format.
-pub fn prometheus(s: &StatsSnapshot) -> String {
+pub(crate) fn prometheus(s: &StatsSnapshot) -> String {
     let rows: [(&str, &str, &str, f64); 12] = [
         (
             "pushwire_connections_open",

@@ -1,4 +1,4 @@
-//! API errors: every failure is answered with a JSON body `{"error": "..."}`
+//! API errors: every failure is answered with a JSON body `{"error": "…"}`
 //! and the right status code, whether it comes from our handlers
 //! ([`ApiError`]) or from warp's own filters (unknown route, wrong method…).
 
@@ -9,17 +9,37 @@ use warp::reply::Response;
 use warp::{Rejection, Reply};
 
 use crate::config::RETRY_AFTER_SECS;
+use crate::hub::HubError;
 
-/// An error answered to the client as JSON.
-#[derive(Debug, Clone)]
+/// An error answered to the client as JSON `{"error": message}` with its
+/// status; `401` adds `WWW-Authenticate: Bearer`, `503` adds `Retry-After`.
+///
+/// ```
+/// use pushwire_server::ApiError;
+/// use warp::Reply;
+///
+/// let err = ApiError::bad_request("give at least one topic");
+/// assert_eq!(err.to_string(), "400 Bad Request: give at least one topic");
+/// assert_eq!(err.into_response().status(), 400);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub message: String,
+    status: StatusCode,
+    message: String,
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl warp::reject::Reject for ApiError {}
 
 impl ApiError {
+    /// An error with this status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
@@ -27,17 +47,34 @@ impl ApiError {
         }
     }
 
+    /// A `400 Bad Request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message sent as `error`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The JSON response, keeping the error.
+    pub(crate) fn to_response(&self) -> Response {
+        self.clone().into_response()
     }
 
     /// As a warp rejection, to leave a filter chain.
     pub fn reject(self) -> Rejection {
         warp::reject::custom(self)
     }
+}
 
-    /// The JSON response.
-    pub fn to_response(&self) -> Response {
+impl Reply for ApiError {
+    fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.message });
         let mut res =
             warp::reply::with_status(warp::reply::json(&body), self.status).into_response();
@@ -56,8 +93,18 @@ impl ApiError {
     }
 }
 
+impl From<HubError> for ApiError {
+    fn from(err: HubError) -> Self {
+        let status = match err {
+            HubError::TooManyTopics(_) => StatusCode::INSUFFICIENT_STORAGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, err.to_string())
+    }
+}
+
 /// Turns any rejection into a JSON error response.
-pub async fn handle_rejection(err: Rejection) -> Result<Response, Infallible> {
+pub(crate) async fn handle_rejection(err: Rejection) -> Result<Response, Infallible> {
     use warp::reject::*;
     let error = if let Some(e) = err.find::<ApiError>() {
         e.clone()
@@ -80,5 +127,5 @@ pub async fn handle_rejection(err: Rejection) -> Result<Response, Infallible> {
         tracing::error!(?err, "unhandled rejection");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     };
-    Ok(error.to_response())
+    Ok(error.into_response())
 }

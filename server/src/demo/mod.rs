@@ -1,4 +1,8 @@
-//! The per-connection demo streams (`/sse/counter`, `/sse/demo`, `/sse/perf`).
+//! The demo: the per-connection streams (`/sse/counter`, `/sse/demo`,
+//! `/sse/perf`) and the monitoring sampler feeding the `monitoring` topic.
+//! They are built on the crate's public API ([`SseEvent`] streams answered
+//! with [`Sse`](crate::Sse), [`Hub::publish_typed`](crate::Hub::publish_typed)),
+//! as the examples in `server/examples/` are.
 //!
 //! Each is a finite sequence of events with known ids, so resuming is
 //! positional: a `Last-Event-ID` names the last event seen and the stream
@@ -7,30 +11,34 @@
 //! EventSource. An id the stream never issues gets a `pushwire.reset` event,
 //! then the stream from its start. Every stream ends with `pushwire.end`.
 
-pub mod counter;
-pub mod demo;
-pub mod perf;
+pub(crate) mod advanced;
+pub(crate) mod counter;
+pub(crate) mod monitoring;
+pub(crate) mod perf;
 
-use bytes::Bytes;
-use pushwire_protocol::{encode_typed, End, ResetReason, TypedEvent};
+use pushwire_protocol::names::END_COMPLETE;
+use pushwire_protocol::{End, Reset, ResetReason, TypedEvent};
 
-use crate::hub::reset_for;
+use crate::sse::SseEvent;
 
 /// Longest interval accepted between events of a demo stream, in ms.
 pub const MAX_INTERVAL_MS: u64 = 60_000;
 
 /// Where a per-connection stream starts.
 #[derive(Debug)]
-pub enum Resume {
+pub(crate) enum Resume {
     /// At this position, after an optional reset frame.
-    At { index: usize, reset: Option<Bytes> },
+    At {
+        index: usize,
+        reset: Option<SseEvent>,
+    },
     /// The client already saw the last event: answer 204.
     Ended,
 }
 
 /// Works out where to resume a stream of `len` events whose id at position
 /// `i` is recognised by `position(id) == Some(i)`.
-pub fn resume(
+pub(crate) fn resume(
     last_event_id: Option<&str>,
     len: usize,
     position: impl Fn(&str) -> Option<usize>,
@@ -49,14 +57,14 @@ pub fn resume(
         },
         None => Resume::At {
             index: 0,
-            reset: frame(None, &reset_for(ResetReason::Malformed, raw)),
+            reset: event(None, &Reset::new(ResetReason::Malformed, raw)),
         },
     }
 }
 
 /// [`resume`] for streams whose ids are the positions `0`…`len-1` in
 /// canonical decimal ("007" is not an id such a stream issues).
-pub fn resume_numbered(last_event_id: Option<&str>, len: u64) -> Resume {
+pub(crate) fn resume_numbered(last_event_id: Option<&str>, len: u64) -> Resume {
     resume(last_event_id, len as usize, |id| {
         id.parse::<u64>()
             .ok()
@@ -65,24 +73,28 @@ pub fn resume_numbered(last_event_id: Option<&str>, len: u64) -> Resume {
     })
 }
 
-/// Encodes a typed event. Our own ids and types always encode; should one
-/// ever fail, it is logged and the frame skipped rather than panicking.
-pub fn frame<T: TypedEvent>(id: Option<&str>, value: &T) -> Option<Bytes> {
-    match encode_typed(id, value) {
-        Ok(bytes) => Some(bytes),
+/// A typed event, with an id when given. Our own types always serialise;
+/// should one ever fail, it is logged and the event skipped rather than
+/// panicking.
+pub(crate) fn event<T: TypedEvent>(id: Option<&str>, value: &T) -> Option<SseEvent> {
+    match SseEvent::named(value) {
+        Ok(event) => Some(match id {
+            Some(id) => event.id(id),
+            None => event,
+        }),
         Err(err) => {
-            tracing::error!(%err, event = T::NAME, "failed to encode event");
+            tracing::error!(%err, event = T::NAME, "failed to serialise event");
             None
         }
     }
 }
 
-/// The `pushwire.end` frame closing every finite stream.
-pub fn end_frame() -> Option<Bytes> {
-    frame(
+/// The `pushwire.end` event closing every finite stream.
+pub(crate) fn end_event() -> Option<SseEvent> {
+    event(
         None,
         &End {
-            reason: "complete".into(),
+            reason: END_COMPLETE.into(),
         },
     )
 }

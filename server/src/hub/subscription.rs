@@ -13,18 +13,24 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::Stream;
 
-use crate::hub::Hub;
-use crate::queue::QueueReceiver;
+use super::queue::QueueReceiver;
+
+/// What a [`Registration`] calls back into when dropped: the hub's shared
+/// state. A trait, so that this file does not depend on the hub's.
+pub(crate) trait Unregister: std::fmt::Debug + Send + Sync {
+    /// Removes subscription `id` from every topic.
+    fn unregister(&self, id: u64);
+}
 
 /// Unregisters a subscription from the hub when dropped.
 #[derive(Debug)]
-pub struct Registration {
-    hub: Weak<Hub>,
+pub(crate) struct Registration {
+    hub: Weak<dyn Unregister>,
     id: u64,
 }
 
 impl Registration {
-    pub(crate) fn new(hub: Weak<Hub>, id: u64) -> Self {
+    pub(crate) fn new(hub: Weak<dyn Unregister>, id: u64) -> Self {
         Registration { hub, id }
     }
 }
@@ -32,14 +38,18 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         if let Some(hub) = self.hub.upgrade() {
-            hub.unsubscribe(self.id);
+            hub.unregister(self.id);
         }
     }
 }
 
-/// The frames of one subscription. Ends when the hub closes its queue:
-/// the subscriber was cut off for falling behind, or the server shuts down.
+/// The frames of one subscription, from [`Hub::subscribe`](super::Hub::subscribe):
+/// encoded SSE frames ready to be written, shared with every other
+/// subscriber. Ends when the hub closes its queue: the subscriber was cut
+/// off for falling behind (it should reconnect and resume by id), or the
+/// hub was closed. Dropping it unsubscribes at once.
 #[derive(Debug)]
+#[must_use = "a subscription receives nothing unless polled"]
 pub struct Subscription {
     prelude: VecDeque<Bytes>,
     queue: QueueReceiver,

@@ -31,11 +31,12 @@ impl Payload {
     }
 }
 
-/// One published event, stored once and shared by replay, polling and fan-out.
+/// One published event, stored once and shared by replay, polling and
+/// fan-out, as [`Hub::poll`](super::Hub::poll) returns it.
 #[derive(Debug)]
 pub struct StoredEvent {
     /// Position in the server's sequence.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// The id as sent to clients.
     pub id: String,
     /// SSE event name.
@@ -43,7 +44,7 @@ pub struct StoredEvent {
     /// The data as published.
     pub data: Payload,
     /// The encoded SSE frame, shared by every subscriber.
-    pub frame: Bytes,
+    pub(crate) frame: Bytes,
     /// Publish time, milliseconds since the Unix epoch.
     pub published_at_ms: u64,
 }
@@ -92,26 +93,15 @@ impl ReplayBuffer {
         Ok(self.events.range(start..))
     }
 
-    /// Every buffered event with a seq greater than `seq`, even if older
-    /// ones were evicted (used after a reset has been reported).
-    pub fn after_lossy(&self, seq: u64) -> impl Iterator<Item = &Arc<StoredEvent>> {
-        let start = self.events.partition_point(|e| e.seq <= seq);
-        self.events.range(start..)
-    }
-
     /// The newest `n` events, oldest first.
     pub fn latest(&self, n: usize) -> impl Iterator<Item = &Arc<StoredEvent>> {
         self.events.range(self.events.len().saturating_sub(n)..)
     }
 
     /// Number of events held.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.events.len()
-    }
-
-    /// Whether the buffer holds no event.
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
     }
 }
 
@@ -148,7 +138,6 @@ mod tests {
         // Holding id 2 means the client saw 2: everything after it is here.
         assert_eq!(seqs(buf.after(2).expect("kept")), [5, 7, 9]);
         assert_eq!(seqs(buf.after(9).expect("kept")), Vec::<u64>::new());
-        assert_eq!(seqs(buf.after_lossy(0)), [5, 7, 9]);
         assert_eq!(seqs(buf.latest(2)), [7, 9]);
         assert_eq!(buf.len(), 3);
     }

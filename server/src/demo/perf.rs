@@ -4,15 +4,15 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
 use pushwire_protocol::{PerformanceData, PerformanceSummary};
 use tokio::time::MissedTickBehavior;
 
-use super::{end_frame, frame, Resume};
+use super::{end_event, event, Resume};
 use crate::clock::now_ms;
-use crate::error::ApiError;
-use crate::query::Query;
+use crate::sse::SseEvent;
+use crate::web::error::ApiError;
+use crate::web::query::Query;
 
 /// Events sent when `count` is not given.
 pub const DEFAULT_COUNT: u64 = 1000;
@@ -64,7 +64,11 @@ pub fn summarise(sent: u64, elapsed: Duration) -> PerformanceSummary {
 }
 
 /// The run's frames from position `start`.
-pub fn stream(params: PerfParams, start: usize, reset: Option<Bytes>) -> BoxStream<'static, Bytes> {
+pub(crate) fn stream(
+    params: PerfParams,
+    start: usize,
+    reset: Option<SseEvent>,
+) -> BoxStream<'static, SseEvent> {
     async_stream::stream! {
         if let Some(reset) = reset {
             yield reset;
@@ -80,16 +84,16 @@ pub fn stream(params: PerfParams, start: usize, reset: Option<Bytes>) -> BoxStre
                 ticker.tick().await;
             }
             let data = PerformanceData { sequence, timestamp: now_ms(), client_id: client_id.clone() };
-            if let Some(frame) = frame(Some(&sequence.to_string()), &data) {
+            if let Some(frame) = event(Some(&sequence.to_string()), &data) {
                 sent += 1;
                 yield frame;
             }
         }
         // Measured once the last event has been taken by the socket writer.
-        if let Some(summary) = frame(None, &summarise(sent, started.elapsed())) {
+        if let Some(summary) = event(None, &summarise(sent, started.elapsed())) {
             yield summary;
         }
-        if let Some(end) = end_frame() {
+        if let Some(end) = end_event() {
             yield end;
         }
     }

@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
-use pushwire_protocol::{Close, Connection, DemoData, Frame, TypedEvent};
+use pushwire_protocol::{Close, Connection, DemoData};
 
-use super::{end_frame, frame, Resume};
+use super::{end_event, event, Resume};
 use crate::clock::now_ms;
-use crate::error::ApiError;
-use crate::query::Query;
+use crate::sse::SseEvent;
+use crate::web::error::ApiError;
+use crate::web::query::Query;
 
 /// Number of `data` events.
 pub const DATA_EVENTS: usize = 20;
@@ -55,10 +55,10 @@ fn delay_before(index: usize, interval: Duration) -> Duration {
     }
 }
 
-fn frame_at(index: usize) -> Option<Bytes> {
+fn event_at(index: usize) -> Option<SseEvent> {
     let id = id_at(index);
     match index {
-        0 => frame(
+        0 => event(
             Some(&id),
             &Connection {
                 message: "connected to the pushwire demo stream".into(),
@@ -71,16 +71,9 @@ fn frame_at(index: usize) -> Option<Bytes> {
                 value: i as u64 * 10,
                 status: "active".into(),
             };
-            let json = serde_json::to_string(&data).ok()?;
-            Frame::new()
-                .id(&id)
-                .event(DemoData::NAME)
-                .retry(RETRY_MS)
-                .data(&json)
-                .encode()
-                .ok()
+            event(Some(&id), &data).map(|e| e.retry(Duration::from_millis(RETRY_MS)))
         }
-        _ => frame(
+        _ => event(
             Some(&id),
             &Close {
                 message: "demo complete".into(),
@@ -91,7 +84,11 @@ fn frame_at(index: usize) -> Option<Bytes> {
 }
 
 /// The demo's frames from position `start`.
-pub fn stream(interval: Duration, start: usize, reset: Option<Bytes>) -> BoxStream<'static, Bytes> {
+pub(crate) fn stream(
+    interval: Duration,
+    start: usize,
+    reset: Option<SseEvent>,
+) -> BoxStream<'static, SseEvent> {
     async_stream::stream! {
         if let Some(reset) = reset {
             yield reset;
@@ -100,11 +97,11 @@ pub fn stream(interval: Duration, start: usize, reset: Option<Bytes>) -> BoxStre
             if index > start {
                 tokio::time::sleep(delay_before(index, interval)).await;
             }
-            if let Some(frame) = frame_at(index) {
+            if let Some(frame) = event_at(index) {
                 yield frame;
             }
         }
-        if let Some(end) = end_frame() {
+        if let Some(end) = end_event() {
             yield end;
         }
     }

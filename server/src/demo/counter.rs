@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
-use pushwire_protocol::Frame;
 
-use super::{end_frame, Resume};
-use crate::error::ApiError;
-use crate::query::Query;
+use super::{end_event, Resume};
+use crate::sse::SseEvent;
+use crate::web::error::ApiError;
+use crate::web::query::Query;
 
 /// Events sent when `count` is not given.
 pub const DEFAULT_COUNT: u64 = 10;
@@ -47,8 +46,8 @@ pub fn resume(params: &CounterParams, last_event_id: Option<&str>) -> Resume {
 pub fn stream(
     params: CounterParams,
     start: usize,
-    reset: Option<Bytes>,
-) -> BoxStream<'static, Bytes> {
+    reset: Option<SseEvent>,
+) -> BoxStream<'static, SseEvent> {
     async_stream::stream! {
         if let Some(reset) = reset {
             yield reset;
@@ -59,12 +58,9 @@ pub fn stream(
                 ticker.tick().await;
             }
             let text = n.to_string();
-            match Frame::new().id(&text).data(&text).encode() {
-                Ok(frame) => yield frame,
-                Err(err) => tracing::error!(%err, "failed to encode counter event"),
-            }
+            yield SseEvent::text(text.clone()).id(text);
         }
-        if let Some(end) = end_frame() {
+        if let Some(end) = end_event() {
             yield end;
         }
     }

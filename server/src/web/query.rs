@@ -75,7 +75,7 @@ mod tests {
         assert_eq!(q.u64_in("missing", 7, 1..=10).expect("default"), 7);
         let err = q.u64_in("count", 1, 6..=10).expect_err("out of range");
         assert_eq!(
-            err.message,
+            err.message(),
             "count must be an integer from 6 to 10, got \"5\""
         );
         assert!(Query::parse("count=-1")

@@ -8,17 +8,13 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pushwire_protocol::{MonitoringData, TypedEvent};
-use serde_json::value::RawValue;
+use pushwire_protocol::names::MONITORING_TOPIC;
+use pushwire_protocol::MonitoringData;
 use sysinfo::{Networks, System};
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::Hub;
-use crate::replay::Payload;
 use crate::stats::Stats;
-
-/// The hub topic the sampler publishes on.
-pub const MONITORING_TOPIC: &str = "monitoring";
 
 /// Samples the host and the server, remembering what it needs to turn
 /// cumulative counters into rates.
@@ -96,8 +92,8 @@ impl Sampler {
 }
 
 /// Runs the sampler until `shutdown` is cancelled.
-pub async fn run(
-    hub: Arc<Hub>,
+pub(crate) async fn run(
+    hub: Hub,
     stats: Arc<Stats>,
     interval: Duration,
     shutdown: CancellationToken,
@@ -111,14 +107,7 @@ pub async fn run(
             _ = shutdown.cancelled() => break,
         }
         let sample = sampler.sample(&stats);
-        let published = serde_json::to_string(&sample)
-            .map_err(|e| e.to_string())
-            .and_then(|json| RawValue::from_string(json).map_err(|e| e.to_string()))
-            .and_then(|data| {
-                hub.publish(MONITORING_TOPIC, MonitoringData::NAME, Payload::Json(data))
-                    .map_err(|e| e.to_string())
-            });
-        if let Err(err) = published {
+        if let Err(err) = hub.publish_typed(MONITORING_TOPIC, &sample) {
             tracing::warn!(%err, "monitoring sample not published");
         }
     }

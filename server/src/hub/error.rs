@@ -1,0 +1,43 @@
+//! `HubError`: why the hub refused a publish, a subscription or a poll.
+//! The web layer maps each variant onto a status code; library users match
+//! on it.
+
+use pushwire_protocol::names::RESERVED_EVENT_PREFIX;
+use pushwire_protocol::EncodeError;
+
+use super::limits::{MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN};
+
+/// Why the hub refused a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HubError {
+    /// The topic name is not `[A-Za-z0-9_.:-]{1,128}`.
+    #[error("invalid topic {0:?}: use 1 to {MAX_TOPIC_LEN} characters from A-Z a-z 0-9 _ . : -")]
+    InvalidTopic(String),
+    /// The event name is empty, too long or contains CR or LF.
+    #[error("invalid event name: it must be 1 to {MAX_EVENT_NAME_LEN} bytes with no CR or LF")]
+    InvalidEventName,
+    /// The event name starts with the server's reserved prefix.
+    #[error("event names starting with {RESERVED_EVENT_PREFIX:?} are reserved for the server")]
+    ReservedEventName,
+    /// A subscription named no topic.
+    #[error("give at least one topic: /sse/subscribe?topic=name")]
+    NoTopics,
+    /// A subscription named more topics than allowed.
+    #[error("too many topics: {given} given, at most {max} per subscription")]
+    TooManyTopicsPerSubscription {
+        /// Distinct topics asked for.
+        given: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Creating one more topic would exceed the hub's topic limit.
+    #[error("the server already holds its maximum of {0} topics")]
+    TooManyTopics(usize),
+    /// The data to publish is not valid JSON or could not be serialised.
+    #[error("invalid JSON data: {0}")]
+    InvalidJson(String),
+    /// The event could not be encoded as an SSE frame.
+    #[error("{0}")]
+    Encode(#[from] EncodeError),
+}

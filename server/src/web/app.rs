@@ -1,0 +1,84 @@
+//! `App`: the state every route handler gets — configuration, hub,
+//! counters, CORS policy and the shutdown signal. Built from a [`Config`]
+//! (the binary) or around a [`Hub`] a user already has (an embedding app).
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::cors::CorsPolicy;
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::sse::SseContext;
+use crate::stats::Stats;
+
+/// A pushwire server's state: its [`Config`] and [`Hub`]. Cheap to clone;
+/// every clone is the same server. Give it to [`serve`](crate::serve), or
+/// mount its routes in your own warp app with [`filters`](crate::filters).
+#[derive(Debug, Clone)]
+#[must_use = "an App serves nothing until given to serve() or mounted as filters"]
+pub struct App {
+    pub(crate) config: Arc<Config>,
+    pub(crate) hub: Hub,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) sse: SseContext,
+    pub(crate) cors: CorsPolicy,
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl App {
+    /// A server with a new hub built with `config`'s limits.
+    pub fn new(config: Config) -> Self {
+        let hub = Hub::builder()
+            .replay_capacity(config.replay_capacity)
+            .subscriber_queue(config.subscriber_queue)
+            .max_topics(config.max_topics)
+            .max_topics_per_subscription(config.max_topics_per_subscription)
+            .build();
+        Self::with_hub(config, hub)
+    }
+
+    /// A server around an existing `hub` (its own limits apply; those of
+    /// `config` are for the rest: tokens, bodies, heartbeats, connections).
+    pub fn with_hub(config: Config, hub: Hub) -> Self {
+        let stats = hub.counters().clone();
+        let shutdown = CancellationToken::new();
+        App {
+            sse: SseContext {
+                stats: stats.clone(),
+                heartbeat: config.heartbeat(),
+                lifetime: config.stream_lifetime(),
+                shutdown: shutdown.clone(),
+            },
+            cors: CorsPolicy::new(&config.cors_origins),
+            config: Arc::new(config),
+            hub,
+            stats,
+            shutdown,
+        }
+    }
+
+    /// The hub this server publishes to and subscribes from.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Ends every SSE stream of this server cleanly and closes the hub
+    /// (what [`serve`](crate::serve) does on shutdown).
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+        self.hub.close();
+    }
+}
+
+impl From<Hub> for App {
+    /// The default configuration around `hub`.
+    fn from(hub: Hub) -> Self {
+        App::with_hub(Config::default(), hub)
+    }
+}

@@ -1,0 +1,68 @@
+//! `GET /api/topics/{topic}/events?after=ID&limit=100`: the polling
+//! counterpart of a subscription, as JSON.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use warp::reply::Response;
+use warp::Reply;
+
+use super::{check_topic, no_store, Result};
+use crate::hub::Payload;
+use crate::web::query::Query;
+use crate::web::App;
+
+/// Default `limit` of a poll.
+pub const DEFAULT_POLL_LIMIT: u64 = 100;
+/// Largest `limit` of a poll.
+pub const MAX_POLL_LIMIT: u64 = 1000;
+
+#[derive(Debug, Serialize)]
+struct PolledEvent<'a> {
+    id: &'a str,
+    event: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    published_at_ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct PollResponse<'a> {
+    topic: &'a str,
+    events: Vec<PolledEvent<'a>>,
+    last_id: &'a str,
+    more: bool,
+    reset: Option<&'a pushwire_protocol::Reset>,
+}
+
+/// `GET /api/topics/{topic}/events?after=ID&limit=100`
+pub(crate) fn poll(app: &App, topic: &str, query: &Query) -> Result<Response> {
+    check_topic(topic)?;
+    let limit = query.u64_in("limit", DEFAULT_POLL_LIMIT, 1..=MAX_POLL_LIMIT)? as usize;
+    let result = app.hub.poll(topic, query.get("after"), limit)?;
+    let body = PollResponse {
+        topic,
+        events: result
+            .events
+            .iter()
+            .map(|e| PolledEvent {
+                id: &e.id,
+                event: &e.event,
+                data: match &e.data {
+                    Payload::Json(raw) => Some(raw),
+                    Payload::Text(_) => None,
+                },
+                text: match &e.data {
+                    Payload::Text(text) => Some(text),
+                    Payload::Json(_) => None,
+                },
+                published_at_ms: e.published_at_ms,
+            })
+            .collect(),
+        last_id: &result.last_id,
+        more: result.more,
+        reset: result.reset.as_ref(),
+    };
+    Ok(no_store(warp::reply::json(&body).into_response()))
+}

@@ -1,0 +1,223 @@
+//! Every route of the server, readable top-down in one place.
+//!
+//! | route | handler |
+//! |---|---|
+//! | `GET /sse/counter?count&interval_ms` | `handlers/streams.rs` |
+//! | `GET /sse/demo?interval_ms` | `handlers/streams.rs` |
+//! | `GET /sse/perf?count&interval_ms` | `handlers/streams.rs` |
+//! | `GET /sse/monitoring` | `handlers/subscribe.rs` |
+//! | `GET /sse/subscribe?topic=a&topic=b` | `handlers/subscribe.rs` |
+//! | `POST /api/topics/{topic}` | `handlers/publish.rs` |
+//! | `GET /api/topics/{topic}/events?after&limit` | `handlers/poll.rs` |
+//! | `GET /api/stats` | `handlers/stats.rs` |
+//! | `GET /metrics` | `handlers/stats.rs` |
+//! | `GET /healthz` | `ok` |
+//! | `GET /*` | files of the www directory |
+//!
+//! The four routes of the push API (subscribe, publish, poll, stats) are
+//! also what [`crate::filters`] mounts in a user's own warp app.
+//!
+//! SSE routes resume from the `Last-Event-ID` header, or from the
+//! `lastEventId` query parameter (a fresh browser EventSource cannot set
+//! headers); the header wins, since a native EventSource sends the newer id
+//! there when it reconnects by itself.
+
+use std::convert::Infallible;
+
+use pushwire_protocol::names::{LAST_EVENT_ID_HEADER, LAST_EVENT_ID_PARAM};
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use super::error::handle_rejection;
+use super::handlers::{self, poll, publish, respond, stats, streams, subscribe};
+use super::query::{self, Query};
+use super::App;
+
+/// Every route of the `pushwire` binary, with JSON errors and CORS.
+pub(crate) fn routes(app: App) -> BoxedFilter<(Response,)> {
+    let demo = warp::path("sse").and(
+        sse_route(&app, "counter", streams::counter)
+            .or(sse_route(&app, "demo", streams::demo))
+            .unify()
+            .or(sse_route(&app, "perf", streams::perf))
+            .unify()
+            .or(sse_route(&app, "monitoring", |app, _, id| {
+                subscribe::monitoring(app, id)
+            }))
+            .unify(),
+    );
+    let routes = demo
+        .or(push_api(&app))
+        .unify()
+        .or(get_exact(&app, "metrics", stats::metrics))
+        .unify()
+        .or(get_exact(&app, "healthz", |_| "ok".into_response()))
+        .unify()
+        .or(static_files(&app))
+        .unify();
+    with_cors(app, routes)
+}
+
+/// The push API: subscribe, publish, poll, stats.
+pub(crate) fn push_api(app: &App) -> BoxedFilter<(Response,)> {
+    subscribe_route(app)
+        .or(publish_route(app))
+        .unify()
+        .or(poll_route(app))
+        .unify()
+        .or(stats_route(app))
+        .unify()
+        .boxed()
+}
+
+/// `GET /sse/subscribe?topic=a&topic=b`
+pub(crate) fn subscribe_route(app: &App) -> BoxedFilter<(Response,)> {
+    warp::path("sse")
+        .and(sse_route(app, "subscribe", subscribe::subscribe))
+        .boxed()
+}
+
+/// `POST /api/topics/{topic}`: authorise, read the body (bounded), publish.
+pub(crate) fn publish_route(app: &App) -> BoxedFilter<(Response,)> {
+    warp::path!("api" / "topics" / String)
+        .and(warp::post())
+        .and(with_app(app))
+        .and(warp::header::optional::<String>("authorization"))
+        .and(warp::header::optional::<u64>("content-length"))
+        .and(warp::body::stream())
+        .then(
+            |topic: String, app: App, auth: Option<String>, length: Option<u64>, body| async move {
+                let result = async {
+                    publish::authorize(&app, auth.as_deref())?;
+                    let max = app.config.max_body_bytes;
+                    let bytes = publish::read_limited(length, body, max).await?;
+                    publish::publish(&app, &topic, &bytes)
+                };
+                respond(result.await)
+            },
+        )
+        .boxed()
+}
+
+/// `GET /api/topics/{topic}/events`
+pub(crate) fn poll_route(app: &App) -> BoxedFilter<(Response,)> {
+    warp::path!("api" / "topics" / String / "events")
+        .and(warp::get())
+        .and(with_app(app))
+        .and(query::raw())
+        .map(|topic: String, app: App, raw: String| {
+            respond(Query::parse(&raw).and_then(|q| poll::poll(&app, &topic, &q)))
+        })
+        .boxed()
+}
+
+/// `GET /api/stats`
+pub(crate) fn stats_route(app: &App) -> BoxedFilter<(Response,)> {
+    warp::path("api")
+        .and(get_exact(app, "stats", stats::stats))
+        .boxed()
+}
+
+fn with_app(app: &App) -> impl Filter<Extract = (App,), Error = Infallible> + Clone {
+    let app = app.clone();
+    warp::any().map(move || app.clone())
+}
+
+/// The id to resume after: the `Last-Event-ID` header, else `lastEventId`.
+fn last_event_id(header: Option<String>, query: &Query) -> Option<String> {
+    header.or_else(|| query.get(LAST_EVENT_ID_PARAM).map(str::to_owned))
+}
+
+/// `GET /{name}` (an SSE route) handled by `handler(app, query, last_event_id)`.
+fn sse_route<H>(app: &App, name: &'static str, handler: H) -> BoxedFilter<(Response,)>
+where
+    H: Fn(&App, &Query, Option<&str>) -> handlers::Result<Response> + Clone + Send + Sync + 'static,
+{
+    warp::path(name)
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_app(app))
+        .and(query::raw())
+        .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
+        .map(move |app: App, raw: String, header: Option<String>| {
+            respond(Query::parse(&raw).and_then(|q| {
+                let id = last_event_id(header, &q);
+                handler(&app, &q, id.as_deref())
+            }))
+        })
+        .boxed()
+}
+
+/// `GET /{name}` with no parameters.
+fn get_exact<H>(app: &App, name: &'static str, handler: H) -> BoxedFilter<(Response,)>
+where
+    H: Fn(&App) -> Response + Clone + Send + Sync + 'static,
+{
+    warp::path(name)
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(with_app(app))
+        .map(move |app: App| handler(&app))
+        .boxed()
+}
+
+/// Files of the www directory (`/` serves `index.html`).
+fn static_files(app: &App) -> BoxedFilter<(Response,)> {
+    method_or_not_found(&[http::Method::GET, http::Method::HEAD])
+        .and(warp::fs::dir(app.config.www_dir.clone()))
+        .map(Reply::into_response)
+        .boxed()
+}
+
+/// Passes requests of the given methods; others get a 404 rejection. Unlike
+/// warp's method filters, whose 405 outranks a 404, this keeps catch-all
+/// routes from answering "method not allowed" for paths that do not exist.
+fn method_or_not_found(
+    methods: &'static [http::Method],
+) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::method()
+        .and_then(move |method: http::Method| async move {
+            if methods.contains(&method) {
+                Ok(())
+            } else {
+                Err(warp::reject::not_found())
+            }
+        })
+        .untuple_one()
+}
+
+/// Answers preflights and adds CORS headers for allowed origins; with
+/// `recover`, errors are recovered inside, so they carry CORS headers too
+/// and a cross-origin page can read the message.
+pub(crate) fn cors(
+    app: &App,
+    routes: impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static,
+    recover: bool,
+) -> BoxedFilter<(Response,)> {
+    let preflight_policy = app.cors.clone();
+    let preflight = method_or_not_found(&[http::Method::OPTIONS])
+        .and(warp::header::optional::<String>("origin"))
+        .map(move |origin: Option<String>| preflight_policy.preflight(origin.as_deref()));
+    let policy = app.cors.clone();
+    let routes = if recover {
+        routes.recover(handle_rejection).unify().boxed()
+    } else {
+        routes.boxed()
+    };
+    let normal = warp::header::optional::<String>("origin")
+        .and(routes)
+        .map(move |origin: Option<String>, res: Response| policy.apply(origin.as_deref(), res));
+    preflight.or(normal).unify().boxed()
+}
+
+/// The binary's routes: CORS, and JSON errors for everything.
+fn with_cors(
+    app: App,
+    routes: impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static,
+) -> BoxedFilter<(Response,)> {
+    cors(&app, routes, true)
+        .recover(handle_rejection)
+        .unify()
+        .boxed()
+}
