@@ -28,6 +28,8 @@
 //! assert_eq!(decoded.value, 10);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod encode;
 pub mod event;
 pub mod names;

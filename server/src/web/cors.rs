@@ -5,6 +5,11 @@
 //! requests are answered here. Requests from other origins are served
 //! without CORS headers, so the browser keeps their responses from the
 //! page; same-origin use (the demo page publishing) is never affected.
+//!
+//! Hand-written instead of `warp::cors()`: warp's filter rejects every
+//! request whose `Origin` is not in its list (`CorsForbidden`, 403), and a
+//! browser sends `Origin` with same-origin POSTs too, so the demo page's own
+//! publishes would be refused unless its origin were configured as well.
 
 use std::sync::Arc;
 
