@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use pushwire_protocol::names::LAST_EVENT_ID_HEADER;
 use pushwire_protocol::{Item, Parser};
 use tokio::net::TcpSocket;
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
@@ -122,7 +123,7 @@ pub async fn subscribe(
             .header(http::header::HOST, server.to_string())
             .header(http::header::ACCEPT, "text/event-stream");
         if let Some(r) = resume.as_ref().filter(|r| !r.last_event_id.is_empty()) {
-            req = req.header("last-event-id", r.last_event_id.as_str());
+            req = req.header(LAST_EVENT_ID_HEADER, r.last_event_id.as_str());
         }
         let req = req.body(Empty::new()).map_err(std::io::Error::other)?;
         let res = sender

@@ -8,23 +8,22 @@ use std::time::Duration;
 
 use clap::Parser;
 
+/// The hub's limits default to the same values in the binary and the library.
+pub use crate::hub::{
+    DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION, DEFAULT_REPLAY_CAPACITY,
+    DEFAULT_SUBSCRIBER_QUEUE,
+};
+
 /// Default listen address: loopback only, so an unconfigured server is never
 /// reachable from the network.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
-/// Events kept per topic for Last-Event-ID replay.
-pub const DEFAULT_REPLAY_CAPACITY: usize = 1024;
-/// Frames queued per subscriber before it counts as too slow and is cut off.
-pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 256;
-/// Interval of the heartbeat comment on idle SSE connections.
-pub const DEFAULT_HEARTBEAT_MS: u64 = 15_000;
+/// Interval of the heartbeat comment on idle SSE connections: an
+/// [`Sse`](crate::Sse) response's default keep-alive.
+pub const DEFAULT_HEARTBEAT_MS: u64 = crate::sse::DEFAULT_KEEP_ALIVE.as_millis() as u64;
 /// Interval of the monitoring sampler.
 pub const DEFAULT_MONITORING_MS: u64 = 500;
 /// Open TCP connections accepted at once; more are answered 503.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
-/// Topics that may exist at once.
-pub const DEFAULT_MAX_TOPICS: usize = 10_000;
-/// Topics one subscription may follow.
-pub const DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION: usize = 32;
 /// Largest accepted publish body, in bytes (64 KiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// Time given to connections to finish after SIGINT/SIGTERM.

@@ -11,8 +11,6 @@ use pushwire_protocol::{Close, Connection, DemoData};
 use super::{end_event, event, Resume};
 use crate::clock::now_ms;
 use crate::sse::SseEvent;
-use crate::web::error::ApiError;
-use crate::web::query::Query;
 
 /// Number of `data` events.
 pub const DATA_EVENTS: usize = 20;
@@ -20,15 +18,6 @@ pub const DATA_EVENTS: usize = 20;
 pub const RETRY_MS: u64 = 3000;
 /// Interval when `interval_ms` is not given.
 pub const DEFAULT_INTERVAL_MS: u64 = 1000;
-
-/// Parses `interval_ms`.
-pub fn interval_from_query(q: &Query) -> Result<Duration, ApiError> {
-    Ok(Duration::from_millis(q.u64_in(
-        "interval_ms",
-        DEFAULT_INTERVAL_MS,
-        0..=super::MAX_INTERVAL_MS,
-    )?))
-}
 
 /// Event ids in stream order: `conn-1`, `data-1`…`data-20`, `close-1`.
 fn id_at(index: usize) -> String {

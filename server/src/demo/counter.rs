@@ -7,8 +7,6 @@ use futures_util::stream::{BoxStream, StreamExt};
 
 use super::{end_event, Resume};
 use crate::sse::SseEvent;
-use crate::web::error::ApiError;
-use crate::web::query::Query;
 
 /// Events sent when `count` is not given.
 pub const DEFAULT_COUNT: u64 = 10;
@@ -22,19 +20,6 @@ pub const DEFAULT_INTERVAL_MS: u64 = 1000;
 pub struct CounterParams {
     pub count: u64,
     pub interval: Duration,
-}
-
-impl CounterParams {
-    pub fn from_query(q: &Query) -> Result<Self, ApiError> {
-        Ok(CounterParams {
-            count: q.u64_in("count", DEFAULT_COUNT, 1..=MAX_COUNT)?,
-            interval: Duration::from_millis(q.u64_in(
-                "interval_ms",
-                DEFAULT_INTERVAL_MS,
-                0..=super::MAX_INTERVAL_MS,
-            )?),
-        })
-    }
 }
 
 /// Where a counter stream resumes after `last_event_id`.

@@ -11,8 +11,6 @@ use tokio::time::MissedTickBehavior;
 use super::{end_event, event, Resume};
 use crate::clock::now_ms;
 use crate::sse::SseEvent;
-use crate::web::error::ApiError;
-use crate::web::query::Query;
 
 /// Events sent when `count` is not given.
 pub const DEFAULT_COUNT: u64 = 1000;
@@ -28,19 +26,6 @@ pub const MAX_INTERVAL_MS: u64 = 1000;
 pub struct PerfParams {
     pub count: u64,
     pub interval: Duration,
-}
-
-impl PerfParams {
-    pub fn from_query(q: &Query) -> Result<Self, ApiError> {
-        Ok(PerfParams {
-            count: q.u64_in("count", DEFAULT_COUNT, 1..=MAX_COUNT)?,
-            interval: Duration::from_millis(q.u64_in(
-                "interval_ms",
-                DEFAULT_INTERVAL_MS,
-                0..=MAX_INTERVAL_MS,
-            )?),
-        })
-    }
 }
 
 /// Where a run resumes after `last_event_id`.

@@ -1,0 +1,115 @@
+//! `advanced`: a stream of typed events with ids, names and a retry delay.
+//!
+//! `GET /` streams a `connection` event (id `conn-1`), twenty `data` events
+//! ([`DemoData`], ids `data-1` … `data-20`, value = i × 10, each telling
+//! the client to wait 3 s before reconnecting), a `close` event (id
+//! `close-1`) and `pushwire.end`. Events go one per second (or every
+//! `?interval_ms=N`); every third data event waits twice as long. It shows
+//! [`SseEvent::named`] sending the protocol crate's [`TypedEvent`]s under
+//! their own names, so a client decodes each by type.
+//!
+//! ```text
+//! cargo run -p pushwire-server --example advanced [-- --addr 127.0.0.1:60000]
+//! curl -N http://127.0.0.1:60000/
+//! curl -N 'http://127.0.0.1:60000/?interval_ms=100'
+//! ```
+//!
+//! [`TypedEvent`]: pushwire_protocol::TypedEvent
+#![allow(clippy::print_stdout)] // an example talks to its user on stdout
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pushwire_protocol::names::END_COMPLETE;
+use pushwire_protocol::{Close, Connection, DemoData, End};
+use pushwire_server::{Sse, SseEvent};
+use warp::Filter;
+
+/// `data` events in the stream.
+const DATA_EVENTS: u64 = 20;
+/// The reconnection delay sent with every `data` event.
+const RETRY: Duration = Duration::from_millis(3000);
+
+#[derive(Debug, serde::Deserialize)]
+struct Params {
+    /// Milliseconds between events.
+    #[serde(default = "default_interval_ms")]
+    interval_ms: u64,
+}
+
+fn default_interval_ms() -> u64 {
+    1000
+}
+
+fn demo(interval: Duration) -> Sse {
+    Sse::new(async_stream::stream! {
+        yield SseEvent::named(&Connection {
+            message: "connected to the pushwire demo stream".into(),
+            timestamp: now_ms(),
+        })
+        .expect("Connection always serialises")
+        .id("conn-1");
+        for i in 1..=DATA_EVENTS {
+            let pause = if i % 3 == 0 { interval * 2 } else { interval };
+            tokio::time::sleep(pause).await;
+            let data = DemoData {
+                timestamp: now_ms(),
+                value: i * 10,
+                status: "active".into(),
+            };
+            yield SseEvent::named(&data)
+                .expect("DemoData always serialises")
+                .id(format!("data-{i}"))
+                .retry(RETRY);
+        }
+        tokio::time::sleep(interval).await;
+        yield SseEvent::named(&Close {
+            message: "demo complete".into(),
+            timestamp: now_ms(),
+        })
+        .expect("Close always serialises")
+        .id("close-1");
+        yield SseEvent::named(&End {
+            reason: END_COMPLETE.into(),
+        })
+        .expect("End always serialises");
+    })
+}
+
+/// Milliseconds since the Unix epoch, as the protocol's timestamps are.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = addr_arg()?;
+    let routes = warp::get()
+        .and(warp::path::end())
+        .and(warp::query::<Params>())
+        .map(|p: Params| demo(Duration::from_millis(p.interval_ms)));
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    warp::serve(routes).incoming(listener).run().await;
+    Ok(())
+}
+
+/// `--addr HOST:PORT`, default `127.0.0.1:60000`.
+fn addr_arg() -> Result<SocketAddr, String> {
+    let mut addr = "127.0.0.1:60000".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; usage: advanced [--addr HOST:PORT]"
+                ))
+            }
+        }
+    }
+    addr.parse().map_err(|e| format!("--addr {addr}: {e}"))
+}

@@ -1,0 +1,85 @@
+//! `basic`: the smallest pushwire stream, in a plain warp app.
+//!
+//! `GET /` streams ten `message` events whose data and id are `0` … `9`,
+//! one per second (or every `?interval_ms=N`), then `pushwire.end`
+//! `{"reason":"complete"}` so a pushwire client knows not to reconnect.
+//! It shows [`Sse::new`] answering a warp route with a stream of your own
+//! [`SseEvent`]s: no hub, no topics, one stream per request.
+//!
+//! ```text
+//! cargo run -p pushwire-server --example basic [-- --addr 127.0.0.1:60000]
+//! curl -N http://127.0.0.1:60000/
+//! curl -N 'http://127.0.0.1:60000/?interval_ms=100'
+//! ```
+#![allow(clippy::print_stdout)] // an example talks to its user on stdout
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use pushwire_protocol::names::END_COMPLETE;
+use pushwire_protocol::End;
+use pushwire_server::{Sse, SseEvent};
+use warp::Filter;
+
+/// Events in the stream.
+const COUNT: u64 = 10;
+
+#[derive(Debug, serde::Deserialize)]
+struct Params {
+    /// Milliseconds between events (the first goes at once).
+    #[serde(default = "default_interval_ms")]
+    interval_ms: u64,
+}
+
+fn default_interval_ms() -> u64 {
+    1000
+}
+
+/// `0` … `9`, then `pushwire.end`.
+fn counter(interval: Duration) -> Sse {
+    Sse::new(async_stream::stream! {
+        let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(1)));
+        for n in 0..COUNT {
+            if !interval.is_zero() {
+                ticker.tick().await;
+            }
+            yield SseEvent::text(n.to_string()).id(n.to_string());
+        }
+        yield end();
+    })
+}
+
+/// The `pushwire.end` event closing a finite stream.
+fn end() -> SseEvent {
+    SseEvent::named(&End {
+        reason: END_COMPLETE.into(),
+    })
+    .expect("End always serialises")
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = addr_arg()?;
+    let routes = warp::get()
+        .and(warp::path::end())
+        .and(warp::query::<Params>())
+        .map(|p: Params| counter(Duration::from_millis(p.interval_ms)));
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    warp::serve(routes).incoming(listener).run().await;
+    Ok(())
+}
+
+/// `--addr HOST:PORT`, default `127.0.0.1:60000`.
+fn addr_arg() -> Result<SocketAddr, String> {
+    let mut addr = "127.0.0.1:60000".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
+            other => return Err(format!("unknown argument {other:?}; usage: basic [--addr HOST:PORT]")),
+        }
+    }
+    addr.parse().map_err(|e| format!("--addr {addr}: {e}"))
+}

@@ -1,0 +1,123 @@
+//! `embed`: pushwire inside your own warp app.
+//!
+//! The app has routes of its own — `GET /hello`, and `POST
+//! /orders/{id}/ship`, whose handler publishes an `order.shipped` event
+//! into a pushwire [`Hub`] with [`Hub::publish`] — and mounts pushwire's
+//! push API beside them under `/push` with [`filters::mount`] (subscribe,
+//! publish, poll, stats), ending the chain with
+//! `.recover(filters::json_errors)` so every error is JSON. `GET /` streams
+//! the `orders` topic, resuming after a `Last-Event-ID` header.
+//!
+//! ```text
+//! cargo run -p pushwire-server --example embed [-- --addr 127.0.0.1:60000]
+//! curl -N http://127.0.0.1:60000/                    # watch the orders
+//! curl -X POST http://127.0.0.1:60000/orders/42/ship # in another terminal
+//! curl -X POST http://127.0.0.1:60000/push/api/topics/orders \
+//!      -d '{"event": "order.created", "data": {"order_id": 43}}'
+//! curl http://127.0.0.1:60000/push/api/stats
+//! ```
+#![allow(clippy::print_stdout)] // an example talks to its user on stdout
+
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pushwire_protocol::names::LAST_EVENT_ID_HEADER;
+use pushwire_server::{filters, ApiError, Hub, Sse};
+use warp::http::StatusCode;
+use warp::reply::{Reply, Response};
+use warp::Filter;
+
+/// The topic the order events go to.
+const ORDERS: &str = "orders";
+
+/// The data of an `order.shipped` event.
+#[derive(Debug, serde::Serialize)]
+struct OrderShipped {
+    order_id: u64,
+    /// Milliseconds since the Unix epoch.
+    shipped_at: u64,
+}
+
+/// `POST /orders/{id}/ship`: the app's own business, then an event for
+/// everyone watching. Answers `202 {"order_id", "id"}`, `id` being the
+/// event's.
+fn ship(order_id: u64, hub: &Hub) -> Response {
+    // … mark the order shipped in your database …
+    let shipped = OrderShipped {
+        order_id,
+        shipped_at: now_ms(),
+    };
+    match hub.publish(ORDERS, "order.shipped", &shipped) {
+        Ok(published) => warp::reply::with_status(
+            warp::reply::json(&serde_json::json!({ "order_id": order_id, "id": published.id })),
+            StatusCode::ACCEPTED,
+        )
+        .into_response(),
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}
+
+/// `GET /`: the `orders` topic as SSE, resumed after `Last-Event-ID`.
+fn watch(hub: &Hub, last_event_id: Option<String>) -> Response {
+    match hub.subscribe(&[ORDERS], last_event_id.as_deref()) {
+        Ok(subscription) => Sse::subscription(subscription).into_response(),
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = addr_arg()?;
+    let hub = Hub::new();
+
+    let hello = warp::get()
+        .and(warp::path!("hello"))
+        .map(|| "hello from my own route\n");
+    let ship = {
+        let hub = hub.clone();
+        warp::post()
+            .and(warp::path!("orders" / u64 / "ship"))
+            .map(move |order_id| ship(order_id, &hub))
+    };
+    let orders = {
+        let hub = hub.clone();
+        warp::get()
+            .and(warp::path::end())
+            .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
+            .map(move |last_event_id| watch(&hub, last_event_id))
+    };
+    let routes = hello
+        .or(ship)
+        .or(orders)
+        .or(filters::mount(hub, "push"))
+        .recover(filters::json_errors);
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    warp::serve(routes).incoming(listener).run().await;
+    Ok(())
+}
+
+/// `--addr HOST:PORT`, default `127.0.0.1:60000`.
+fn addr_arg() -> Result<SocketAddr, String> {
+    let mut addr = "127.0.0.1:60000".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; usage: embed [--addr HOST:PORT]"
+                ))
+            }
+        }
+    }
+    addr.parse().map_err(|e| format!("--addr {addr}: {e}"))
+}
