@@ -29,6 +29,9 @@ mod client;
 mod events;
 mod js;
 mod listener;
+// Not yet driven by the client: see the next commit.
+#[allow(dead_code)]
+mod machine;
 mod options;
 mod parser;
 mod policy;
