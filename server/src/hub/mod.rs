@@ -17,7 +17,9 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | `mod.rs` | [`Hub`], its builder and the publish / subscribe / poll paths |
+//! | `mod.rs` | [`Hub`] and the publish / subscribe / poll paths |
+//! | `builder.rs` | [`HubBuilder`] |
+//! | `state.rs` | what the hub lock guards: sequence, topics, subscriptions |
 //! | `limits.rs` | limits, defaults and name rules |
 //! | `error.rs` | [`HubError`] |
 //! | `event_id.rs` | `<epoch>-<seq>` ids |
@@ -25,15 +27,16 @@
 //! | `queue.rs` | the bounded per-subscriber frame queue |
 //! | `subscription.rs` | [`Subscription`], the subscriber's stream |
 
+mod builder;
 mod error;
 mod event_id;
 mod limits;
 mod queue;
 mod replay;
+mod state;
 mod subscription;
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pushwire_protocol::names::RESERVED_EVENT_PREFIX;
@@ -41,6 +44,7 @@ use pushwire_protocol::{encode_typed, Frame, Reset, ResetReason, TypedEvent};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+pub use builder::HubBuilder;
 pub use error::HubError;
 pub use limits::{
     is_valid_topic, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
@@ -51,8 +55,8 @@ pub use subscription::Subscription;
 
 use event_id::{Epoch, EventId};
 use limits::HubLimits;
-use queue::{frame_queue, QueueSender, TrySendError};
-use replay::ReplayBuffer;
+use queue::{frame_queue, TrySendError};
+use state::HubState;
 use subscription::{Registration, Unregister};
 
 use crate::stats::{Stats, StatsSnapshot};
@@ -80,23 +84,6 @@ pub struct PollResult {
     pub last_id: String,
     /// More events are waiting after `last_id`.
     pub more: bool,
-}
-
-#[derive(Debug)]
-struct Topic {
-    replay: ReplayBuffer,
-    subscribers: HashMap<u64, QueueSender>,
-}
-
-#[derive(Debug, Default)]
-struct HubState {
-    /// Seq of the newest published event (0: none yet).
-    seq: u64,
-    topics: HashMap<String, Topic>,
-    /// Topics of each live subscription, to unregister it from all at once.
-    subscriptions: HashMap<u64, Vec<String>>,
-    next_subscription: u64,
-    closed: bool,
 }
 
 /// What every handle of one hub shares.
@@ -139,63 +126,6 @@ struct Shared {
 #[must_use = "a hub does nothing until events are published to it"]
 pub struct Hub {
     shared: Arc<Shared>,
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Hub::builder().build()
-    }
-}
-
-/// Builds a [`Hub`] with limits other than the defaults (which are the
-/// `pushwire` binary's defaults).
-#[derive(Debug, Clone, Default)]
-#[must_use = "call .build() to get the hub"]
-pub struct HubBuilder {
-    limits: HubLimits,
-}
-
-impl HubBuilder {
-    /// Events kept per topic for Last-Event-ID replay and polling (at
-    /// least 1). Default [`DEFAULT_REPLAY_CAPACITY`].
-    pub fn replay_capacity(mut self, events: usize) -> Self {
-        self.limits.replay_capacity = events.max(1);
-        self
-    }
-
-    /// Frames queued per subscriber before it is cut off as too slow (it
-    /// then resumes through replay). Default [`DEFAULT_SUBSCRIBER_QUEUE`].
-    pub fn subscriber_queue(mut self, frames: usize) -> Self {
-        self.limits.subscriber_queue = frames.max(1);
-        self
-    }
-
-    /// Topics that may exist at once; beyond it, publishing to a new topic
-    /// fails with [`HubError::TooManyTopics`]. Default [`DEFAULT_MAX_TOPICS`].
-    pub fn max_topics(mut self, topics: usize) -> Self {
-        self.limits.max_topics = topics;
-        self
-    }
-
-    /// Topics one subscription may follow. Default
-    /// [`DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION`].
-    pub fn max_topics_per_subscription(mut self, topics: usize) -> Self {
-        self.limits.max_topics_per_subscription = topics;
-        self
-    }
-
-    /// The hub, with a fresh random epoch (ids of another hub or an
-    /// earlier run are answered with a `pushwire.reset`).
-    pub fn build(self) -> Hub {
-        Hub {
-            shared: Arc::new(Shared {
-                state: Mutex::new(HubState::default()),
-                epoch: Epoch::random(),
-                limits: self.limits,
-                stats: Arc::new(Stats::default()),
-            }),
-        }
-    }
 }
 
 /// Checks an event name a publisher chose.
@@ -269,26 +199,6 @@ impl Hub {
         Ok(seq)
     }
 
-    fn topic_mut<'a>(
-        topics: &'a mut HashMap<String, Topic>,
-        name: &str,
-        limits: &HubLimits,
-    ) -> Result<&'a mut Topic, HubError> {
-        let len = topics.len();
-        match topics.entry(name.to_owned()) {
-            Entry::Occupied(e) => Ok(e.into_mut()),
-            Entry::Vacant(e) => {
-                if len >= limits.max_topics {
-                    return Err(HubError::TooManyTopics(limits.max_topics));
-                }
-                Ok(e.insert(Topic {
-                    replay: ReplayBuffer::new(limits.replay_capacity),
-                    subscribers: HashMap::new(),
-                }))
-            }
-        }
-    }
-
     /// Publishes `data`, serialised as JSON, as event `event` on `topic`
     /// (created on first use). Returns the event's id.
     ///
@@ -359,7 +269,7 @@ impl Hub {
         let mut guard = self.lock();
         let st = &mut *guard;
         let limits = self.shared.limits;
-        let t = Self::topic_mut(&mut st.topics, topic, &limits)?;
+        let t = state::topic_mut(&mut st.topics, topic, &limits)?;
         let seq = st.seq + 1;
         let id = EventId {
             epoch: self.shared.epoch,
@@ -395,7 +305,7 @@ impl Hub {
             published_at_ms: crate::clock::now_ms(),
         }));
         for sub in dropped {
-            unregister(st, sub);
+            st.unregister(sub);
         }
         self.shared.stats.count_published();
         Ok(Published { id, delivered_to })
@@ -477,7 +387,7 @@ impl Hub {
         st.next_subscription += 1;
         if !st.closed {
             for name in &names {
-                let t = Self::topic_mut(&mut st.topics, name, &limits)?;
+                let t = state::topic_mut(&mut st.topics, name, &limits)?;
                 t.subscribers.insert(id, tx.clone());
             }
             st.subscriptions.insert(id, names);
@@ -561,17 +471,6 @@ impl Hub {
 impl Unregister for Shared {
     fn unregister(&self, id: u64) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        unregister(&mut st, id);
-    }
-}
-
-/// Removes subscription `id` from every topic (its stream ends once drained).
-fn unregister(st: &mut HubState, id: u64) {
-    if let Some(names) = st.subscriptions.remove(&id) {
-        for name in names {
-            if let Some(t) = st.topics.get_mut(&name) {
-                t.subscribers.remove(&id);
-            }
-        }
+        st.unregister(id);
     }
 }
