@@ -86,8 +86,8 @@ fn now_ms() -> u64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = addr_arg()?;
-    let routes = warp::get()
-        .and(warp::path::end())
+    let routes = warp::path::end()
+        .and(warp::get())
         .and(warp::query::<Params>())
         .map(|p: Params| demo(Duration::from_millis(p.interval_ms)));
 

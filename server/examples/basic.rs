@@ -60,8 +60,8 @@ fn end() -> SseEvent {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = addr_arg()?;
-    let routes = warp::get()
-        .and(warp::path::end())
+    let routes = warp::path::end()
+        .and(warp::get())
         .and(warp::query::<Params>())
         .map(|p: Params| counter(Duration::from_millis(p.interval_ms)));
 
@@ -78,7 +78,11 @@ fn addr_arg() -> Result<SocketAddr, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
-            other => return Err(format!("unknown argument {other:?}; usage: basic [--addr HOST:PORT]")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; usage: basic [--addr HOST:PORT]"
+                ))
+            }
         }
     }
     addr.parse().map_err(|e| format!("--addr {addr}: {e}"))

@@ -77,19 +77,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = addr_arg()?;
     let hub = Hub::new();
 
-    let hello = warp::get()
-        .and(warp::path!("hello"))
+    // Path first, then method: a request for an unknown path is then a
+    // 404, not a 405 from the first route that checked the method.
+    let hello = warp::path!("hello")
+        .and(warp::get())
         .map(|| "hello from my own route\n");
     let ship = {
         let hub = hub.clone();
-        warp::post()
-            .and(warp::path!("orders" / u64 / "ship"))
+        warp::path!("orders" / u64 / "ship")
+            .and(warp::post())
             .map(move |order_id| ship(order_id, &hub))
     };
     let orders = {
         let hub = hub.clone();
-        warp::get()
-            .and(warp::path::end())
+        warp::path::end()
+            .and(warp::get())
             .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
             .map(move |last_event_id| watch(&hub, last_event_id))
     };

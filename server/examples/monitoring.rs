@@ -83,8 +83,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hub = Hub::new();
     tokio::spawn(sampler(hub.clone(), args.interval));
 
-    let routes = warp::get()
-        .and(warp::path::end())
+    let routes = warp::path::end()
+        .and(warp::get())
         .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
         .map(move |last_event_id| watch(&hub, last_event_id));
 
