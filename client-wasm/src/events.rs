@@ -77,11 +77,22 @@ pub enum ClientEvent {
     /// A connection opened.
     Open,
     /// A connection failed or dropped.
-    Error { message: String },
+    Error {
+        /// What happened.
+        message: String,
+    },
     /// A reconnect is scheduled.
-    Reconnecting { attempt: u32, delay_ms: u32 },
+    Reconnecting {
+        /// The attempt (1-based) the reconnect will be.
+        attempt: u32,
+        /// The delay before it, in milliseconds.
+        delay_ms: u32,
+    },
     /// The client gave up.
-    MaxReconnectReached { attempts: u32 },
+    MaxReconnectReached {
+        /// How many reconnect attempts failed.
+        attempts: u32,
+    },
     /// An event's data could not be decoded; the stream goes on.
     ParseError(ParseError),
     /// The server could not resume from our id; events may have been missed.
@@ -120,7 +131,3 @@ pub const BUILTIN_EVENTS: [&str; 8] = [
     "end",
     "state",
 ];
-
-/// The server's control events, always listened for.
-pub const RESET_EVENT: &str = "pushwire.reset";
-pub const END_EVENT: &str = "pushwire.end";

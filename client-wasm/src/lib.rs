@@ -15,6 +15,9 @@
 //! * owns every listener and timer it registers and releases them on
 //!   `close()` or drop.
 //!
+//! The connection logic is a pure state machine (`machine`), tested
+//! natively; the browser layer (`client`) only drives it.
+//!
 //! ```no_run
 //! use pushwire_client::{ClientEvent, SseClient};
 //! use pushwire_protocol::MonitoringData;
@@ -24,27 +27,45 @@
 //! client.on_client_event(|e| if let ClientEvent::Reconnecting { attempt, .. } = e { let _ = attempt; });
 //! client.connect();
 //! ```
+#![warn(missing_docs)]
 
-mod client;
+// Pure logic, tested natively.
+mod const_str;
 mod events;
-mod js;
-mod listener;
-// Not yet driven by the client: see the next commit.
-#[allow(dead_code)]
+mod handlers;
 mod machine;
 mod options;
-mod parser;
 mod policy;
-mod stream;
 
-pub use client::{ClientError, HandlerId, SseClient, SseClientBuilder, Stats};
+// The browser layer.
+mod builder;
+mod client;
+mod control;
+mod dts;
+mod js;
+mod js_dispatch;
+mod js_object;
+mod listener;
+mod live;
+mod parser;
+mod source;
+mod stream;
+mod timer;
+
+pub use builder::SseClientBuilder;
+pub use client::{ClientError, SseClient};
 pub use events::{ClientEvent, ParseError, ServerEvent, State, BUILTIN_EVENTS};
+pub use handlers::HandlerId;
 pub use js::JsSseClient;
-pub use listener::{live_counts, LiveCounts};
-pub use options::{ClientOptions, DEFAULT_LAST_EVENT_ID_PARAM, DEFAULT_STREAM_CAPACITY};
+pub use live::{live_counts, LiveCounts};
+pub use machine::Stats;
+pub use options::{ClientOptions, DEFAULT_STREAM_CAPACITY};
 pub use parser::JsSseParser;
 pub use policy::{
     Jitter, ReconnectPolicy, DEFAULT_BACKOFF_MULTIPLIER, DEFAULT_MAX_RECONNECT_ATTEMPTS,
     DEFAULT_MAX_RECONNECT_INTERVAL, DEFAULT_RECONNECT_INTERVAL,
 };
+/// Default name of the query parameter carrying the last event id (the
+/// protocol's [`LAST_EVENT_ID_PARAM`](pushwire_protocol::names::LAST_EVENT_ID_PARAM)).
+pub use pushwire_protocol::names::LAST_EVENT_ID_PARAM as DEFAULT_LAST_EVENT_ID_PARAM;
 pub use stream::{StreamError, TypedStream};

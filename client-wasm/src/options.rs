@@ -1,83 +1,97 @@
-//! `ClientOptions`: everything a client can be configured with, shared by
-//! the Rust builder and the JavaScript options object.
+//! `ClientOptions`: everything a client can be configured with, declared
+//! once in the table at the end of this file. The table generates the
+//! options struct and its defaults, the Rust builder's methods, the reader
+//! of the JavaScript options object and the `SseClientOptions` TypeScript
+//! interface, so the faces cannot drift apart.
 
 use std::time::Duration;
 
-use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use js_sys::{Object, Reflect};
+use pushwire_protocol::names::LAST_EVENT_ID_PARAM;
+use wasm_bindgen::{JsCast, JsValue};
 
-use crate::policy::{Jitter, ReconnectPolicy};
+use crate::builder::SseClientBuilder;
+use crate::const_str::const_concat;
+use crate::policy::{
+    Jitter, ReconnectPolicy, DEFAULT_BACKOFF_MULTIPLIER, DEFAULT_MAX_RECONNECT_ATTEMPTS,
+    DEFAULT_MAX_RECONNECT_INTERVAL, DEFAULT_RECONNECT_INTERVAL,
+};
 
-/// Default name of the query parameter carrying the last event id.
-pub const DEFAULT_LAST_EVENT_ID_PARAM: &str = "lastEventId";
 /// Default capacity of a typed event stream before it reports lag.
 pub const DEFAULT_STREAM_CAPACITY: usize = 1024;
 
-/// Client configuration.
+/// A value of the JavaScript options object, by type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClientOptions {
-    /// Send cookies cross-origin (`EventSource`'s `withCredentials`).
-    pub with_credentials: bool,
-    /// Reconnect delays and the give-up point.
-    pub reconnect: ReconnectPolicy,
-    /// Query parameter that carries the last event id on reconnects.
-    pub last_event_id_param: String,
-    /// Resume after this id on the first connect (e.g. after a page reload).
-    pub last_event_id: Option<String>,
-    /// Deliver data as strings, without JSON decoding.
-    pub raw: bool,
-    /// Reconnect at once when the browser comes back online.
-    pub reconnect_on_online: bool,
-    /// Close while the tab is hidden; resume by id when it is visible again.
-    pub pause_when_hidden: bool,
-    /// Capacity of each typed event stream.
-    pub stream_capacity: usize,
+pub(crate) enum JsInput {
+    Boolean(bool),
+    Number(f64),
+    String(String),
+    /// Anything else (an object, a symbol, …).
+    Other,
 }
 
-impl Default for ClientOptions {
-    fn default() -> Self {
-        ClientOptions {
-            with_credentials: false,
-            reconnect: ReconnectPolicy::default(),
-            last_event_id_param: DEFAULT_LAST_EVENT_ID_PARAM.to_owned(),
-            last_event_id: None,
-            raw: false,
-            reconnect_on_online: false,
-            pause_when_hidden: false,
-            stream_capacity: DEFAULT_STREAM_CAPACITY,
+impl From<&JsValue> for JsInput {
+    fn from(value: &JsValue) -> JsInput {
+        if let Some(b) = value.as_bool() {
+            JsInput::Boolean(b)
+        } else if let Some(n) = value.as_f64() {
+            JsInput::Number(n)
+        } else if let Some(s) = value.as_string() {
+            JsInput::String(s)
+        } else {
+            JsInput::Other
         }
     }
 }
 
-/// Every option name the JavaScript options object may hold.
-pub(crate) const JS_OPTION_NAMES: [&str; 11] = [
-    "withCredentials",
-    "maxReconnectAttempts",
-    "reconnectInterval",
-    "maxReconnectInterval",
-    "backoffMultiplier",
-    "jitter",
-    "lastEventIdParam",
-    "lastEventId",
-    "raw",
-    "reconnectOnOnline",
-    "pauseWhenHidden",
-];
+impl ClientOptions {
+    /// Reads the JavaScript options object (`undefined` or `null`: the
+    /// defaults), checking every field's name, type and range. Written by
+    /// hand rather than with serde: it keeps the wasm binary small.
+    pub(crate) fn from_js(value: &JsValue) -> Result<ClientOptions, String> {
+        let mut options = ClientOptions::default();
+        if value.is_undefined() || value.is_null() {
+            return Ok(options);
+        }
+        // A misspelt option must not be silently ignored.
+        if let Some(obj) = value.dyn_ref::<Object>() {
+            for key in Object::keys(obj).iter() {
+                let key = key.as_string().unwrap_or_default();
+                if !JS_OPTION_NAMES.contains(&key.as_str()) {
+                    return Err(format!(
+                        "unknown option \"{key}\"; known options: {}",
+                        JS_OPTION_NAMES.join(", ")
+                    ));
+                }
+            }
+        }
+        for name in JS_OPTION_NAMES {
+            let field = Reflect::get(value, &JsValue::from_str(name))
+                .ok()
+                .filter(|v| !v.is_undefined() && !v.is_null());
+            if let Some(field) = field {
+                options.set_js(name, JsInput::from(&field))?;
+            }
+        }
+        Ok(options)
+    }
 
-/// The JavaScript options object; every field optional.
-#[derive(Debug, Default)]
-pub(crate) struct JsOptions {
-    with_credentials: Option<bool>,
-    max_reconnect_attempts: Option<u32>,
-    reconnect_interval: Option<f64>,
-    max_reconnect_interval: Option<f64>,
-    backoff_multiplier: Option<f64>,
-    jitter: Option<String>,
-    last_event_id_param: Option<String>,
-    last_event_id: Option<String>,
-    raw: Option<bool>,
-    reconnect_on_online: Option<bool>,
-    pause_when_hidden: Option<bool>,
+    /// The reconnect policy these options describe.
+    pub fn reconnect_policy(&self) -> ReconnectPolicy {
+        ReconnectPolicy {
+            initial: self.reconnect_interval,
+            multiplier: self.backoff_multiplier,
+            max: self.max_reconnect_interval,
+            jitter: self.jitter,
+            max_attempts: self.max_reconnect_attempts,
+        }
+    }
+}
+
+// Converters of JavaScript values into option values, by option name.
+
+fn keep<T>(_name: &str, value: T) -> Result<T, String> {
+    Ok(value)
 }
 
 fn millis(name: &str, value: f64) -> Result<Duration, String> {
@@ -90,103 +104,248 @@ fn millis(name: &str, value: f64) -> Result<Duration, String> {
     }
 }
 
-fn field(obj: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(obj, &JsValue::from_str(key))
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
-}
-
-fn boolean(obj: &JsValue, key: &str) -> Result<Option<bool>, String> {
-    field(obj, key)
-        .map(|v| {
-            v.as_bool()
-                .ok_or_else(|| format!("{key} must be a boolean"))
-        })
-        .transpose()
-}
-
-fn number(obj: &JsValue, key: &str) -> Result<Option<f64>, String> {
-    field(obj, key)
-        .map(|v| v.as_f64().ok_or_else(|| format!("{key} must be a number")))
-        .transpose()
-}
-
-fn string(obj: &JsValue, key: &str) -> Result<Option<String>, String> {
-    field(obj, key)
-        .map(|v| {
-            v.as_string()
-                .ok_or_else(|| format!("{key} must be a string"))
-        })
-        .transpose()
-}
-
-impl JsOptions {
-    /// Reads the options object, checking each field's type. Written by
-    /// hand rather than with serde: it keeps the wasm binary small.
-    pub(crate) fn from_js(obj: &JsValue) -> Result<JsOptions, String> {
-        let attempts = number(obj, "maxReconnectAttempts")?;
-        if let Some(n) = attempts {
-            if !(n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n)) {
-                return Err("maxReconnectAttempts must be a whole number from 0".into());
-            }
-        }
-        Ok(JsOptions {
-            with_credentials: boolean(obj, "withCredentials")?,
-            max_reconnect_attempts: attempts.map(|n| n as u32),
-            reconnect_interval: number(obj, "reconnectInterval")?,
-            max_reconnect_interval: number(obj, "maxReconnectInterval")?,
-            backoff_multiplier: number(obj, "backoffMultiplier")?,
-            jitter: string(obj, "jitter")?,
-            last_event_id_param: string(obj, "lastEventIdParam")?,
-            last_event_id: string(obj, "lastEventId")?,
-            raw: boolean(obj, "raw")?,
-            reconnect_on_online: boolean(obj, "reconnectOnOnline")?,
-            pause_when_hidden: boolean(obj, "pauseWhenHidden")?,
-        })
+fn count(name: &str, value: f64) -> Result<u32, String> {
+    if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(format!("{name} must be a whole number from 0"))
     }
+}
 
-    /// Validates and converts to [`ClientOptions`].
-    pub(crate) fn into_options(self) -> Result<ClientOptions, String> {
-        let mut o = ClientOptions::default();
-        if let Some(v) = self.with_credentials {
-            o.with_credentials = v;
-        }
-        if let Some(v) = self.max_reconnect_attempts {
-            o.reconnect.max_attempts = v;
-        }
-        if let Some(v) = self.reconnect_interval {
-            o.reconnect.initial = millis("reconnectInterval", v)?;
-        }
-        if let Some(v) = self.max_reconnect_interval {
-            o.reconnect.max = millis("maxReconnectInterval", v)?;
-        }
-        if let Some(v) = self.backoff_multiplier {
-            if !(v.is_finite() && v >= 1.0) {
-                return Err("backoffMultiplier must be a number of at least 1".into());
-            }
-            o.reconnect.multiplier = v;
-        }
-        match self.jitter.as_deref() {
-            None | Some("full") => o.reconnect.jitter = Jitter::Full,
-            Some("none") => o.reconnect.jitter = Jitter::None,
-            Some(other) => {
-                return Err(format!(
-                    "jitter must be \"full\" or \"none\", not \"{other}\""
-                ))
-            }
-        }
-        if let Some(v) = self.last_event_id_param {
-            if v.is_empty() {
-                return Err("lastEventIdParam must not be empty".into());
-            }
-            o.last_event_id_param = v;
-        }
-        o.last_event_id = self.last_event_id.filter(|id| !id.is_empty());
-        o.raw = self.raw.unwrap_or(false);
-        o.reconnect_on_online = self.reconnect_on_online.unwrap_or(false);
-        o.pause_when_hidden = self.pause_when_hidden.unwrap_or(false);
-        Ok(o)
+fn multiplier(name: &str, value: f64) -> Result<f64, String> {
+    if value.is_finite() && value >= 1.0 {
+        Ok(value)
+    } else {
+        Err(format!("{name} must be a number of at least 1"))
     }
+}
+
+fn jitter(name: &str, value: String) -> Result<Jitter, String> {
+    Jitter::from_name(&value).ok_or_else(|| {
+        format!(
+            "{name} must be \"{}\" or \"{}\", not \"{value}\"",
+            Jitter::Full.name(),
+            Jitter::None.name()
+        )
+    })
+}
+
+fn non_empty(name: &str, value: String) -> Result<String, String> {
+    if value.is_empty() {
+        Err(format!("{name} must not be empty"))
+    } else {
+        Ok(value)
+    }
+}
+
+fn optional_id(_name: &str, value: String) -> Result<Option<String>, String> {
+    Ok(Some(value).filter(|id| !id.is_empty()))
+}
+
+/// The text of a default value in the TypeScript declarations, checked
+/// against the Rust default by the tests.
+#[cfg(test)]
+trait TsDefault {
+    fn ts_default(&self) -> String;
+}
+
+#[cfg(test)]
+mod ts_defaults {
+    use super::*;
+
+    impl TsDefault for bool {
+        fn ts_default(&self) -> String {
+            self.to_string()
+        }
+    }
+    impl TsDefault for u32 {
+        fn ts_default(&self) -> String {
+            self.to_string()
+        }
+    }
+    impl TsDefault for f64 {
+        fn ts_default(&self) -> String {
+            self.to_string()
+        }
+    }
+    impl TsDefault for Duration {
+        fn ts_default(&self) -> String {
+            self.as_millis().to_string()
+        }
+    }
+    impl TsDefault for Jitter {
+        fn ts_default(&self) -> String {
+            format!("\"{}\"", self.name())
+        }
+    }
+    impl TsDefault for String {
+        fn ts_default(&self) -> String {
+            format!("\"{self}\"")
+        }
+    }
+}
+
+/// Generates everything about the options from their table; see the
+/// invocation below. Each row is
+///
+/// ```text
+/// /// doc
+/// field: Type = default,
+///     builder(arg: ArgType) => value of the field from arg
+///     [, js jsName: Kind "TS type" [= "TS default"] => converter];
+/// ```
+///
+/// `Kind` is the JavaScript type read (`Boolean`, `Number`, `String`) and
+/// the converter turns it into the field's value or says why not. Rows
+/// without `js` are Rust-only.
+macro_rules! client_options {
+    (
+        $(
+            $(#[doc = $doc:literal])+
+            $field:ident: $ty:ty = $default:expr,
+                builder($arg:ident: $arg_ty:ty) => $set:expr
+                $(, js $js:ident: $kind:ident $ts:tt $(= $ts_default:expr)? => $from_js:expr)?;
+        )*
+    ) => {
+        /// Client configuration; see [`SseClientBuilder`] for setting it
+        /// option by option.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct ClientOptions {
+            $(
+                $(#[doc = $doc])+
+                pub $field: $ty,
+            )*
+        }
+
+        impl Default for ClientOptions {
+            fn default() -> Self {
+                ClientOptions {
+                    $($field: $default,)*
+                }
+            }
+        }
+
+        impl SseClientBuilder {
+            $(
+                $(#[doc = $doc])+
+                pub fn $field(mut self, $arg: $arg_ty) -> Self {
+                    self.options.$field = $set;
+                    self
+                }
+            )*
+        }
+
+        /// Every option name the JavaScript options object may hold.
+        pub(crate) const JS_OPTION_NAMES: &[&str] = &[$($(stringify!($js),)?)*];
+
+        /// The `SseClientOptions` TypeScript interface.
+        pub(crate) const TS_OPTIONS: &str = const_concat!(
+            "/** Options of an SseClient; every field is optional. */\n",
+            "export interface SseClientOptions {\n",
+            $(client_options!(@ts [$($doc)+] $($js $ts $(($ts_default))?)?),)*
+            "}\n",
+        );
+
+        impl ClientOptions {
+            /// Sets the option whose JavaScript name is `name` from `value`.
+            pub(crate) fn set_js(&mut self, name: &str, value: JsInput) -> Result<(), String> {
+                match name {
+                    $($(
+                        stringify!($js) => {
+                            let JsInput::$kind(value) = value else {
+                                return Err(format!(
+                                    "{name} must be a {}",
+                                    stringify!($kind).to_lowercase()
+                                ));
+                            };
+                            self.$field = $from_js(name, value)?;
+                        }
+                    )?)*
+                    _ => return Err(format!("unknown option \"{name}\"")),
+                }
+                Ok(())
+            }
+        }
+
+        #[cfg(test)]
+        mod table_tests {
+            use super::*;
+
+            #[test]
+            fn typescript_defaults_are_the_rust_defaults() {
+                let defaults = ClientOptions::default();
+                $($($(
+                    assert_eq!(
+                        TsDefault::ts_default(&defaults.$field),
+                        $ts_default,
+                        "default of {}",
+                        stringify!($js)
+                    );
+                )?)?)*
+            }
+        }
+    };
+    (@ts [$($doc:literal)+]) => { "" };
+    (@ts [$($doc:literal)+] $js:ident $ts:tt $(($ts_default:expr))?) => {
+        const_concat!(
+            "  /**", $($doc,)+ $(" Default ", $ts_default, ".",)? " */\n",
+            "  ", stringify!($js), "?: ", $ts, ";\n",
+        )
+    };
+}
+
+client_options! {
+    /// Send cookies cross-origin (EventSource's `withCredentials`).
+    with_credentials: bool = false,
+        builder(yes: bool) => yes,
+        js withCredentials: Boolean "boolean" = "false" => keep;
+    /// Consecutive failed attempts before giving up in state "failed".
+    max_reconnect_attempts: u32 = DEFAULT_MAX_RECONNECT_ATTEMPTS,
+        builder(n: u32) => n,
+        js maxReconnectAttempts: Number "number" = "5" => count;
+    /// First reconnect delay ceiling (in ms in JavaScript).
+    reconnect_interval: Duration = DEFAULT_RECONNECT_INTERVAL,
+        builder(d: Duration) => d,
+        js reconnectInterval: Number "number" = "3000" => millis;
+    /// Largest reconnect delay ceiling (in ms in JavaScript).
+    max_reconnect_interval: Duration = DEFAULT_MAX_RECONNECT_INTERVAL,
+        builder(d: Duration) => d,
+        js maxReconnectInterval: Number "number" = "30000" => millis;
+    /// Growth of the delay ceiling per attempt (at least 1).
+    backoff_multiplier: f64 = DEFAULT_BACKOFF_MULTIPLIER,
+        builder(m: f64) => m,
+        js backoffMultiplier: Number "number" = "2" => multiplier;
+    /// "full": delay uniform between 0 and the ceiling; "none": exactly the ceiling.
+    jitter: Jitter = Jitter::Full,
+        builder(jitter: Jitter) => jitter,
+        js jitter: String
+            (const_concat!(parts = &crate::const_str::quoted_union::<2, 7>(Jitter::NAMES)))
+            = const_concat!("\"", Jitter::Full.name(), "\"")
+            => jitter;
+    /// Query parameter carrying the last event id on reconnects.
+    last_event_id_param: String = LAST_EVENT_ID_PARAM.to_owned(),
+        builder(name: impl Into<String>) => name.into(),
+        js lastEventIdParam: String "string" = const_concat!("\"", LAST_EVENT_ID_PARAM, "\"")
+            => non_empty;
+    /// Resume after this id on the first connect, e.g. after a page reload.
+    last_event_id: Option<String> = None,
+        builder(id: impl Into<String>) => Some(id.into()).filter(|id: &String| !id.is_empty()),
+        js lastEventId: String "string" => optional_id;
+    /// Deliver data to JavaScript handlers as strings, without JSON decoding.
+    raw: bool = false,
+        builder(yes: bool) => yes,
+        js raw: Boolean "boolean" = "false" => keep;
+    /// Reconnect at once when the browser comes back online.
+    reconnect_on_online: bool = false,
+        builder(yes: bool) => yes,
+        js reconnectOnOnline: Boolean "boolean" = "false" => keep;
+    /// Close while the tab is hidden, resume by id when visible.
+    pause_when_hidden: bool = false,
+        builder(yes: bool) => yes,
+        js pauseWhenHidden: Boolean "boolean" = "false" => keep;
+    /// Capacity of each typed event stream (at least 1).
+    stream_capacity: usize = DEFAULT_STREAM_CAPACITY,
+        builder(n: usize) => n.max(1);
 }
 
 #[cfg(test)]
@@ -194,33 +353,76 @@ mod tests {
     use super::*;
 
     #[test]
-    fn converts_and_validates_js_options() {
-        let o = JsOptions {
-            max_reconnect_attempts: Some(10),
-            reconnect_interval: Some(2000.0),
-            jitter: Some("none".into()),
-            ..JsOptions::default()
+    fn javascript_values_are_converted_and_validated() {
+        let mut o = ClientOptions::default();
+        o.set_js("maxReconnectAttempts", JsInput::Number(10.0))
+            .unwrap();
+        o.set_js("reconnectInterval", JsInput::Number(2000.0))
+            .unwrap();
+        o.set_js("jitter", JsInput::String("none".into())).unwrap();
+        o.set_js("lastEventId", JsInput::String(String::new()))
+            .unwrap();
+        assert_eq!(o.max_reconnect_attempts, 10);
+        assert_eq!(o.reconnect_interval, Duration::from_millis(2000));
+        assert_eq!(o.jitter, Jitter::None);
+        assert_eq!(o.last_event_id, None, "an empty id is no id");
+        assert_eq!(o.last_event_id_param, LAST_EVENT_ID_PARAM);
+        let policy = o.reconnect_policy();
+        assert_eq!(policy.max_attempts, 10);
+        assert_eq!(policy.initial, Duration::from_millis(2000));
+    }
+
+    #[test]
+    fn invalid_javascript_values_say_which_option() {
+        let mut o = ClientOptions::default();
+        for (name, value) in [
+            ("reconnectInterval", JsInput::Number(-1.0)),
+            ("maxReconnectInterval", JsInput::Number(f64::NAN)),
+            ("backoffMultiplier", JsInput::Number(0.5)),
+            ("maxReconnectAttempts", JsInput::Number(1.5)),
+            ("maxReconnectAttempts", JsInput::Number(-1.0)),
+            ("jitter", JsInput::String("some".into())),
+            ("lastEventIdParam", JsInput::String(String::new())),
+            ("withCredentials", JsInput::String("yes".into())),
+            ("raw", JsInput::Other),
+            ("lastEventId", JsInput::Number(3.0)),
+        ] {
+            let err = o.set_js(name, value.clone()).unwrap_err();
+            assert!(err.starts_with(name), "{name} = {value:?}: {err}");
         }
-        .into_options()
-        .unwrap();
-        assert_eq!(o.reconnect.max_attempts, 10);
-        assert_eq!(o.reconnect.initial, Duration::from_millis(2000));
-        assert_eq!(o.reconnect.jitter, Jitter::None);
-        assert_eq!(o.last_event_id_param, "lastEventId");
-        let bad = JsOptions {
-            reconnect_interval: Some(-1.0),
-            ..JsOptions::default()
-        };
-        assert!(bad.into_options().is_err());
-        let bad = JsOptions {
-            backoff_multiplier: Some(0.5),
-            ..JsOptions::default()
-        };
-        assert!(bad.into_options().is_err());
-        let bad = JsOptions {
-            jitter: Some("some".into()),
-            ..JsOptions::default()
-        };
-        assert!(bad.into_options().is_err());
+        assert_eq!(o, ClientOptions::default(), "nothing was set");
+        assert_eq!(
+            o.set_js("withCredentials", JsInput::Number(1.0))
+                .unwrap_err(),
+            "withCredentials must be a boolean"
+        );
+    }
+
+    #[test]
+    fn every_javascript_option_is_declared_for_typescript() {
+        assert_eq!(JS_OPTION_NAMES.len(), 11);
+        for name in JS_OPTION_NAMES {
+            assert!(
+                TS_OPTIONS.contains(&format!("\n  {name}?: ")),
+                "{name} in {TS_OPTIONS}"
+            );
+        }
+        assert!(TS_OPTIONS.contains("  jitter?: \"full\" | \"none\";\n"));
+        assert!(TS_OPTIONS.contains(&format!("Default \"{LAST_EVENT_ID_PARAM}\". */")));
+        assert!(!TS_OPTIONS.contains("streamCapacity"), "Rust-only");
+    }
+
+    #[test]
+    fn the_builder_sets_the_same_fields() {
+        let b = SseClientBuilder::new("/x")
+            .max_reconnect_attempts(7)
+            .last_event_id("")
+            .last_event_id_param("since")
+            .stream_capacity(0);
+        let o = &b.options;
+        assert_eq!(o.max_reconnect_attempts, 7);
+        assert_eq!(o.last_event_id, None);
+        assert_eq!(o.last_event_id_param, "since");
+        assert_eq!(o.stream_capacity, 1);
     }
 }

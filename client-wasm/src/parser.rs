@@ -19,6 +19,7 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
 
 #[wasm_bindgen(js_class = SseParser)]
 impl JsSseParser {
+    /// A parser at the start of a stream.
     #[wasm_bindgen(constructor)]
     pub fn new() -> JsSseParser {
         JsSseParser::default()

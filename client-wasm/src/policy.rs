@@ -18,6 +18,26 @@ pub enum Jitter {
     None,
 }
 
+impl Jitter {
+    /// The names of the variants, as in the JavaScript option `jitter`.
+    pub const NAMES: [&'static str; 2] = [Jitter::Full.name(), Jitter::None.name()];
+
+    /// The variant's name, as in the JavaScript option `jitter`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Jitter::Full => "full",
+            Jitter::None => "none",
+        }
+    }
+
+    /// The variant named `name`, if it is one.
+    pub fn from_name(name: &str) -> Option<Jitter> {
+        [Jitter::Full, Jitter::None]
+            .into_iter()
+            .find(|j| j.name() == name)
+    }
+}
+
 /// Default first reconnect delay.
 pub const DEFAULT_RECONNECT_INTERVAL: Duration = Duration::from_millis(3000);
 /// Default largest reconnect delay.

@@ -15,8 +15,9 @@ use std::task::{Context, Poll, Waker};
 use futures_core::Stream;
 use pushwire_protocol::TypedEvent;
 
-use crate::client::{HandlerId, SseClient};
+use crate::client::{SseClient, WeakDriver};
 use crate::events::{ClientEvent, ParseError, ServerEvent, State};
+use crate::handlers::HandlerId;
 
 /// Why a stream item is not an event.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,10 +49,12 @@ impl<T> Buffer<T> {
     }
 }
 
-/// The events of type `T` of one client. Created by [`SseClient::events`].
+/// The events of type `T` of one client. Created by [`SseClient::events`];
+/// dropping it unregisters its handlers.
+#[must_use = "streams do nothing unless polled"]
 pub struct TypedStream<T> {
     buffer: Rc<RefCell<Buffer<T>>>,
-    client: std::rc::Weak<RefCell<crate::client::Inner>>,
+    client: WeakDriver,
     handlers: [HandlerId; 2],
     _type: PhantomData<T>,
 }
@@ -140,7 +143,7 @@ impl<T> Stream for TypedStream<T> {
 impl<T> Drop for TypedStream<T> {
     fn drop(&mut self) {
         for id in self.handlers {
-            crate::client::remove_handler_weak(&self.client, id);
+            self.client.remove_handler(id);
         }
     }
 }
