@@ -714,3 +714,35 @@ async fn a_freed_js_client_keeps_its_connection_until_the_stream_ends() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn close_from_a_connecting_handler_keeps_the_client_closed() {
+    let before = live_counts();
+    let client = Rc::new(
+        SseClient::builder(&format!("{}/sse/monitoring", server()))
+            .build()
+            .unwrap(),
+    );
+    let mut events = client_events(&client);
+    let weak = Rc::downgrade(&client);
+    client.on_client_event(move |e| {
+        if *e == ClientEvent::State(State::Connecting) {
+            weak.upgrade().unwrap().close();
+        }
+    });
+    client.connect();
+    assert_eq!(
+        wait_for(&mut events, "connecting", |_| true).await,
+        ClientEvent::State(State::Connecting)
+    );
+    assert_eq!(
+        wait_for(&mut events, "closed", |_| true).await,
+        ClientEvent::State(State::Closed)
+    );
+    // The connection was never opened: nothing arrives, nothing is held.
+    TimeoutFuture::new(300).await;
+    assert!(events.try_recv().is_err(), "an event after close");
+    assert_eq!(client.state(), State::Closed);
+    drop(client);
+    assert_eq!(live_counts(), before);
+}
