@@ -5,7 +5,8 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::client::{SseClient, WeakDriver};
+use crate::client::SseClient;
+use crate::driver::WeakDriver;
 use crate::handlers::HandlerId;
 use crate::js_object::js_object;
 use crate::options::ClientOptions;

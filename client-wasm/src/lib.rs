@@ -41,6 +41,7 @@ mod policy;
 mod builder;
 mod client;
 mod control;
+mod driver;
 mod dts;
 mod js;
 mod js_dispatch;

@@ -15,7 +15,8 @@ use std::task::{Context, Poll, Waker};
 use futures_core::Stream;
 use pushwire_protocol::TypedEvent;
 
-use crate::client::{SseClient, WeakDriver};
+use crate::client::SseClient;
+use crate::driver::WeakDriver;
 use crate::events::{ClientEvent, ParseError, ServerEvent, State};
 use crate::handlers::HandlerId;
 
