@@ -20,8 +20,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pushwire_protocol::names::END_COMPLETE;
-use pushwire_protocol::{Close, Connection, DemoData, End};
+use pushwire_protocol::{Close, Connection, DemoData};
 use pushwire_server::{Sse, SseEvent};
 use warp::Filter;
 
@@ -69,10 +68,7 @@ fn demo(interval: Duration) -> Sse {
         })
         .expect("Close always serialises")
         .id("close-1");
-        yield SseEvent::named(&End {
-            reason: END_COMPLETE.into(),
-        })
-        .expect("End always serialises");
+        yield SseEvent::end();
     })
 }
 

@@ -16,8 +16,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use pushwire_protocol::names::END_COMPLETE;
-use pushwire_protocol::End;
 use pushwire_server::{Sse, SseEvent};
 use warp::Filter;
 
@@ -45,16 +43,8 @@ fn counter(interval: Duration) -> Sse {
             }
             yield SseEvent::text(n.to_string()).id(n.to_string());
         }
-        yield end();
+        yield SseEvent::end();
     })
-}
-
-/// The `pushwire.end` event closing a finite stream.
-fn end() -> SseEvent {
-    SseEvent::named(&End {
-        reason: END_COMPLETE.into(),
-    })
-    .expect("End always serialises")
 }
 
 #[tokio::main]

@@ -21,8 +21,7 @@
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pushwire_protocol::names::LAST_EVENT_ID_HEADER;
-use pushwire_server::{filters, ApiError, Hub, Sse};
+use pushwire_server::{filters, Hub, Sse};
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 use warp::Filter;
@@ -53,7 +52,7 @@ fn ship(order_id: u64, hub: &Hub) -> Response {
             StatusCode::ACCEPTED,
         )
         .into_response(),
-        Err(err) => ApiError::from(err).into_response(),
+        Err(err) => err.into_response(),
     }
 }
 
@@ -61,7 +60,7 @@ fn ship(order_id: u64, hub: &Hub) -> Response {
 fn watch(hub: &Hub, last_event_id: Option<String>) -> Response {
     match hub.subscribe(&[ORDERS], last_event_id.as_deref()) {
         Ok(subscription) => Sse::subscription(subscription).into_response(),
-        Err(err) => ApiError::from(err).into_response(),
+        Err(err) => err.into_response(),
     }
 }
 
@@ -92,7 +91,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let hub = hub.clone();
         warp::path::end()
             .and(warp::get())
-            .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
+            .and(filters::last_event_id())
             .map(move |last_event_id| watch(&hub, last_event_id))
     };
     let routes = hello

@@ -18,9 +18,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pushwire_protocol::names::{LAST_EVENT_ID_HEADER, MONITORING_TOPIC};
+use pushwire_protocol::names::MONITORING_TOPIC;
 use pushwire_protocol::MonitoringData;
-use pushwire_server::{ApiError, Hub, Sse};
+use pushwire_server::{filters, Hub, Sse};
 use tokio::time::MissedTickBehavior;
 use warp::reply::{Reply, Response};
 use warp::Filter;
@@ -66,7 +66,7 @@ async fn sampler(hub: Hub, interval: Duration) {
 fn watch(hub: &Hub, last_event_id: Option<String>) -> Response {
     match hub.subscribe(&[MONITORING_TOPIC], last_event_id.as_deref()) {
         Ok(subscription) => Sse::subscription(subscription).into_response(),
-        Err(err) => ApiError::from(err).into_response(),
+        Err(err) => err.into_response(),
     }
 }
 
@@ -85,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let routes = warp::path::end()
         .and(warp::get())
-        .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
+        .and(filters::last_event_id())
         .map(move |last_event_id| watch(&hub, last_event_id));
 
     let listener = tokio::net::TcpListener::bind(args.addr).await?;

@@ -18,8 +18,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pushwire_protocol::names::END_COMPLETE;
-use pushwire_protocol::{End, PerformanceData, PerformanceSummary};
+use pushwire_protocol::{PerformanceData, PerformanceSummary};
 use pushwire_server::{ApiError, Sse, SseEvent};
 use tokio::time::MissedTickBehavior;
 use warp::reply::{Reply, Response};
@@ -77,10 +76,7 @@ fn perf(p: Params) -> Response {
         // stream: the time covers the whole run.
         yield SseEvent::named(&summarise(p.count, started.elapsed()))
             .expect("PerformanceSummary always serialises");
-        yield SseEvent::named(&End {
-            reason: END_COMPLETE.into(),
-        })
-        .expect("End always serialises");
+        yield SseEvent::end();
     })
     .into_response()
 }

@@ -18,6 +18,15 @@
 //! status. Requests they do not match are rejected as usual, so the
 //! routes after them in an `.or()` chain still get them; end your chain
 //! with `.recover(filters::json_errors)` to answer those as JSON too.
+//! (In your own routes, put the path filter before the method filter:
+//! warp ranks a "method not allowed" above "not found", so
+//! `warp::post().and(warp::path(..))` first in a chain turns every unknown
+//! GET into a 405.)
+//!
+//! For a subscription route of your own, [`last_event_id`] reads where
+//! the client resumes, and [`Sse::subscription`](crate::Sse::subscription)
+//! answers it; a [`HubError`](crate::HubError) is itself a reply (the JSON
+//! error with its status).
 //!
 //! ```
 //! use pushwire_server::{filters, Hub};
@@ -80,6 +89,27 @@ pub fn poll(app: impl Into<App>) -> BoxedFilter<(Response,)> {
 /// `GET api/stats`: the counters as JSON.
 pub fn stats(app: impl Into<App>) -> BoxedFilter<(Response,)> {
     routes::stats_route(&app.into())
+}
+
+/// Where a client resumes: the `Last-Event-ID` header (a reconnecting
+/// `EventSource` sends it), else the `lastEventId` query parameter (a fresh
+/// `EventSource` cannot set headers).
+///
+/// ```
+/// use pushwire_server::{filters, Hub, Sse};
+/// use warp::{Filter, Reply};
+///
+/// let hub = Hub::new();
+/// let news = warp::path("news")
+///     .and(filters::last_event_id())
+///     .map(move |last_id: Option<String>| match hub.subscribe(&["news"], last_id.as_deref()) {
+///         Ok(subscription) => Sse::subscription(subscription).into_response(),
+///         Err(err) => err.into_response(),
+///     });
+/// # let _ = news;
+/// ```
+pub fn last_event_id() -> impl Filter<Extract = (Option<String>,), Error = Infallible> + Clone {
+    routes::last_event_id()
 }
 
 /// Answers any rejection as a JSON error (`404 {"error": "no such route

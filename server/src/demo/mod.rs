@@ -16,8 +16,7 @@ pub(crate) mod counter;
 pub(crate) mod monitoring;
 pub(crate) mod perf;
 
-use pushwire_protocol::names::END_COMPLETE;
-use pushwire_protocol::{End, Reset, ResetReason, TypedEvent};
+use pushwire_protocol::{Reset, ResetReason, TypedEvent};
 
 use crate::sse::SseEvent;
 
@@ -91,10 +90,5 @@ pub(crate) fn event<T: TypedEvent>(id: Option<&str>, value: &T) -> Option<SseEve
 
 /// The `pushwire.end` event closing every finite stream.
 pub(crate) fn end_event() -> Option<SseEvent> {
-    event(
-        None,
-        &End {
-            reason: END_COMPLETE.into(),
-        },
-    )
+    Some(SseEvent::end())
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use pushwire_protocol::names::{END_COMPLETE, END_EVENT};
 use pushwire_protocol::{EncodeError, Frame, TypedEvent};
 use serde::Serialize;
 
@@ -51,6 +52,13 @@ impl SseEvent {
         Ok(Self::typed(value)?.event(T::NAME))
     }
 
+    /// `pushwire.end` `{"reason": "complete"}`: the last event of a finite
+    /// stream, telling pushwire clients not to reconnect.
+    pub fn end() -> Self {
+        let data = serde_json::json!({ "reason": END_COMPLETE });
+        Self::text(data.to_string()).event(END_EVENT)
+    }
+
     /// An event with no data: it dispatches nothing in the browser but sets
     /// the client's last event id (so a reconnect resumes from here).
     pub fn position(id: impl Into<String>) -> Self {
@@ -92,5 +100,20 @@ impl SseEvent {
             frame = frame.retry(retry);
         }
         frame.encode()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pushwire_protocol::End;
+
+    #[test]
+    fn end_is_the_protocol_end_event() {
+        let end = End {
+            reason: END_COMPLETE.into(),
+        };
+        let named = SseEvent::named(&end).expect("serialises");
+        assert_eq!(SseEvent::end().encode(), named.encode());
     }
 }

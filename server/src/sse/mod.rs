@@ -26,6 +26,9 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use http::{header, HeaderValue, StatusCode};
+use std::future::Future;
+use std::pin::Pin;
+
 use sync_wrapper::SyncStream;
 use tokio_util::sync::CancellationToken;
 use warp::reply::Response;
@@ -82,7 +85,7 @@ pub struct Sse {
     subscription: bool,
     keep_alive: Duration,
     lifetime: Option<Duration>,
-    shutdown: Option<CancellationToken>,
+    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     stats: Option<Arc<Stats>>,
 }
 
@@ -145,9 +148,12 @@ impl Sse {
         self
     }
 
-    /// Ends the stream cleanly when `token` is cancelled (on shutdown).
-    pub fn until_cancelled(mut self, token: &CancellationToken) -> Self {
-        self.shutdown = Some(token.clone());
+    /// Ends the stream cleanly when `signal` completes (your shutdown
+    /// signal, so that a graceful shutdown does not wait for endless
+    /// streams). A hub subscription also ends when the hub is closed
+    /// ([`Hub::close`](crate::Hub::close)).
+    pub fn until(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.shutdown = Some(Box::pin(signal));
         self
     }
 
@@ -159,7 +165,10 @@ impl Sse {
         self.lifetime = ctx.lifetime;
         self.stats = Some(ctx.stats.clone());
         if !self.subscription {
-            self.shutdown = Some(ctx.shutdown.clone());
+            // A child token per stream: polling the shared token would lock
+            // one mutex (and its waiter list) shared by every stream on
+            // every wake-up; a child's lock is this stream's alone.
+            self.shutdown = Some(Box::pin(ctx.shutdown.child_token().cancelled_owned()));
         }
         self
     }
@@ -173,7 +182,7 @@ impl Reply for Sse {
                     Batched::new(self.frames, self.subscription),
                     self.keep_alive,
                 ),
-                self.shutdown.as_ref(),
+                self.shutdown,
                 self.lifetime,
             ),
             self.stats,

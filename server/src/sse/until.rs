@@ -8,14 +8,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::Stream;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// Ends `S` on a shutdown signal or after a lifetime, whichever comes first.
 pub(crate) struct Until<S> {
     inner: S,
     /// `None` for hub subscriptions: the hub ends those on shutdown, and
     /// watching a token would cost two lock operations per delivery.
-    shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     expiry: Option<Pin<Box<tokio::time::Sleep>>>,
     done: bool,
 }
@@ -23,15 +22,12 @@ pub(crate) struct Until<S> {
 impl<S> Until<S> {
     pub(crate) fn new(
         inner: S,
-        shutdown: Option<&CancellationToken>,
+        shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
         lifetime: Option<Duration>,
     ) -> Self {
         Until {
             inner,
-            // A child token per stream: polling the shared token would lock
-            // one mutex (and its waiter list) shared by every stream on
-            // every wake-up; a child's lock is this stream's alone.
-            shutdown: shutdown.map(|token| Box::pin(token.child_token().cancelled_owned())),
+            shutdown,
             expiry: lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
             done: false,
         }

@@ -103,6 +103,13 @@ impl From<HubError> for ApiError {
     }
 }
 
+impl Reply for HubError {
+    /// The JSON error with the status the push API answers it with.
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}
+
 /// Turns any rejection into a JSON error response.
 pub(crate) async fn handle_rejection(err: Rejection) -> Result<Response, Infallible> {
     use warp::reject::*;

@@ -125,8 +125,21 @@ fn with_app(app: &App) -> impl Filter<Extract = (App,), Error = Infallible> + Cl
 }
 
 /// The id to resume after: the `Last-Event-ID` header, else `lastEventId`.
-fn last_event_id(header: Option<String>, query: &Query) -> Option<String> {
+fn resume_id(header: Option<String>, query: &Query) -> Option<String> {
     header.or_else(|| query.get(LAST_EVENT_ID_PARAM).map(str::to_owned))
+}
+
+/// [`resume_id`] as a filter, for users' own subscription routes. A query
+/// string that does not parse counts as no `lastEventId`.
+pub(crate) fn last_event_id() -> impl Filter<Extract = (Option<String>,), Error = Infallible> + Clone
+{
+    warp::header::optional::<String>(LAST_EVENT_ID_HEADER)
+        .or(warp::any().map(|| None))
+        .unify()
+        .and(query::raw())
+        .map(|header: Option<String>, raw: String| {
+            resume_id(header, &Query::parse(&raw).unwrap_or_default())
+        })
 }
 
 /// `GET /{name}` (an SSE route) handled by `handler(app, query, last_event_id)`.
@@ -142,7 +155,7 @@ where
         .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
         .map(move |app: App, raw: String, header: Option<String>| {
             respond(Query::parse(&raw).and_then(|q| {
-                let id = last_event_id(header, &q);
+                let id = resume_id(header, &q);
                 handler(&app, &q, id.as_deref())
             }))
         })

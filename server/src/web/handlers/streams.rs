@@ -32,7 +32,11 @@ fn resumed_or_ended(
 
 /// `interval_ms` between `0` and `max`, `default` when absent.
 fn interval(query: &Query, default: u64, max: u64) -> Result<Duration> {
-    Ok(Duration::from_millis(query.u64_in("interval_ms", default, 0..=max)?))
+    Ok(Duration::from_millis(query.u64_in(
+        "interval_ms",
+        default,
+        0..=max,
+    )?))
 }
 
 /// `GET /sse/counter`
