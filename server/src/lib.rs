@@ -6,8 +6,9 @@
 //! * [`streams`]: the per-connection demo streams;
 //! * [`monitoring`]: the one sampler feeding the `monitoring` topic;
 //! * [`routes`]: every route in one place, handled in [`api`];
-//! * [`server`]: the accept loop with connection limits and shutdown;
-//! * [`http1`]: the hyper-free HTTP/1.1 path that event streams are served on;
+//! * [`serve`]: the accept loop with its connection limit and shutdown, and
+//!   the hyper-free HTTP/1.1 path that event streams are served on (the
+//!   private `conn` module);
 //! * [`config`]: the one `Config`, from flags and `PUSHWIRE_*` variables.
 //!
 //! ```no_run
@@ -23,17 +24,16 @@ pub mod api;
 pub mod app;
 pub mod clock;
 pub mod config;
+mod conn;
 pub mod cors;
 pub mod error;
 pub mod event_id;
-pub mod http1;
 pub mod hub;
 pub mod monitoring;
 pub mod query;
 pub mod queue;
 pub mod replay;
 pub mod routes;
-pub mod server;
 pub mod sse;
 pub mod stats;
 pub mod streams;
@@ -41,4 +41,7 @@ pub mod subscription;
 
 pub use app::App;
 pub use config::Config;
-pub use server::serve;
+pub use conn::serve;
+/// Re-exported so tests (and clients probing the limit) follow the real
+/// value rather than a copy.
+pub use conn::MAX_REQUEST_HEAD;

@@ -45,19 +45,19 @@ use crate::stats::Stats;
 /// Largest request head (request line and headers) accepted, in bytes.
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// Most headers accepted in one request.
-pub const MAX_HEADERS: usize = 64;
+pub(crate) const MAX_HEADERS: usize = 64;
 /// Longest a client may take to send a request head and body (and longest
 /// an idle keep-alive connection waits for the next one).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest one write may make no progress before the client is dropped as
 /// gone (a peer that stopped reading but never closed).
-pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// After answering and before closing, how long the server keeps reading
 /// (and discarding) what the client still sends, and at most how much: a
 /// close with unread bytes makes the kernel send a reset, and the client
 /// could lose the response it has not read yet.
-pub const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
-pub const LINGER_MAX_BYTES: usize = 64 * 1024;
+pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const LINGER_MAX_BYTES: usize = 64 * 1024;
 /// Chunks up to this size (framing included) are copied into one buffer on
 /// the stack and written with one plain write.
 const SMALL_CHUNK: usize = 512;
@@ -65,13 +65,13 @@ const SMALL_CHUNK: usize = 512;
 const PEER_READ: usize = 256;
 /// Largest request body read here; larger ones (and chunked ones) are
 /// handed to hyper, which streams them to the route.
-pub const MAX_INLINE_BODY: usize = 64 * 1024;
+pub(crate) const MAX_INLINE_BODY: usize = 64 * 1024;
 /// First allocation for reading a request head; grows up to the limit.
 const HEAD_BUFFER: usize = 1024;
 
 /// What became of a connection served here.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Finished: the client or the server closed it.
     Closed,
     /// A request for hyper: the socket, and what was already read from it.
@@ -81,7 +81,7 @@ pub enum Outcome {
 /// The routes, as a service answering `http::Request`s. The answer is
 /// boxed: the routes' future is large and short-lived, and inline its size
 /// would stay in the connection's task for as long as a stream runs.
-pub trait Routes: Send + Sync + 'static {
+pub(crate) trait Routes: Send + Sync + 'static {
     fn answer(&self, req: Request<Full<Bytes>>) -> Pin<Box<dyn Future<Output = Response> + Send>>;
 }
 
@@ -107,7 +107,7 @@ where
 
 /// Serves requests on `socket` until it closes, the server shuts down, or a
 /// request arrives that hyper must serve.
-pub async fn serve<R: Routes>(
+pub(crate) async fn serve<R: Routes>(
     mut socket: TcpStream,
     routes: &R,
     stats: &Stats,
@@ -678,13 +678,13 @@ async fn write_all(socket: &TcpStream, mut bufs: &mut [IoSlice<'_>]) -> io::Resu
 
 /// A socket with bytes already read from it replayed first, for hyper.
 #[derive(Debug)]
-pub struct Prefixed {
+pub(crate) struct Prefixed {
     prefix: Bytes,
     socket: TcpStream,
 }
 
 impl Prefixed {
-    pub fn new(socket: TcpStream, prefix: Bytes) -> Self {
+    pub(crate) fn new(socket: TcpStream, prefix: Bytes) -> Self {
         Prefixed { prefix, socket }
     }
 }

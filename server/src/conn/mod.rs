@@ -26,13 +26,17 @@ use tower_service::Service;
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::http1::{self, Outcome, Prefixed, HEADER_READ_TIMEOUT};
 use crate::stats::Stats;
 use crate::{monitoring, routes};
+use lean::{Outcome, Prefixed, HEADER_READ_TIMEOUT};
+
+mod lean;
+
+pub use lean::MAX_REQUEST_HEAD;
 
 /// How long the accept loop pauses after an accept error such as EMFILE,
 /// giving closing connections time to free descriptors.
-pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+pub(crate) const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Counts one open TCP connection; logs its open and close at debug level.
 struct ConnectionGuard {
@@ -133,7 +137,7 @@ struct ConnectionShared<R> {
     shutdown: tokio_util::sync::CancellationToken,
 }
 
-/// One connection: served by [`http1`] while its requests are ones it
+/// One connection: served by [`lean`] while its requests are ones it
 /// serves (event streams, small bodies), by hyper from the first that is not.
 async fn serve_connection<R>(
     socket: TcpStream,
@@ -141,7 +145,7 @@ async fn serve_connection<R>(
     shared: Arc<ConnectionShared<R>>,
     watcher: Watcher,
 ) where
-    R: http1::Routes
+    R: lean::Routes
         + Service<
             http::Request<hyper::body::Incoming>,
             Response = warp::reply::Response,
@@ -149,7 +153,7 @@ async fn serve_connection<R>(
         > + Clone,
     <R as Service<http::Request<hyper::body::Incoming>>>::Future: Send + 'static,
 {
-    let outcome = http1::serve(socket, &shared.routes, &shared.stats, &shared.shutdown).await;
+    let outcome = lean::serve(socket, &shared.routes, &shared.stats, &shared.shutdown).await;
     let socket = match outcome {
         Ok(Outcome::Closed) => return,
         Ok(Outcome::HandOff(socket, read)) => Prefixed::new(socket, read),
