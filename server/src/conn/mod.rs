@@ -1,12 +1,32 @@
-//! The accept loop: connection limits and graceful shutdown, done explicitly
-//! (in the manner of tokio's mini-redis) rather than hidden in a framework.
+//! Connections: everything between an accepted socket and its last byte,
+//! done explicitly (in the manner of tokio's mini-redis) rather than hidden
+//! in a framework.
 //!
-//! * Every accepted socket is counted; past `max_connections` a connection is
-//!   answered `503` with `Retry-After` and closed, so the server never runs
-//!   out of file descriptors serving streams it cannot keep.
-//! * On shutdown the listener closes, every SSE stream ends cleanly (clients
-//!   reconnect and resume by id), hub queues close, and open connections get
-//!   `shutdown_grace_ms` to finish before the server returns anyway.
+//! The path of a connection:
+//!
+//! 1. **accept**: [`serve`] accepts sockets until shutdown.
+//! 2. **limit**: every accepted socket is counted; past `max_connections` a
+//!    connection is answered `503` with `Retry-After` and closed, so the
+//!    server never runs out of file descriptors serving streams it cannot
+//!    keep.
+//! 3. **lean HTTP/1.1**: [`lean`] serves the connection's requests, reading
+//!    each head with [`head`] and writing each response with [`response`].
+//! 4. **hand-off**: from the first request the lean path does not serve
+//!    (`HEAD`, chunked or larger bodies, `Expect`, upgrades), hyper serves
+//!    the rest of the connection ([`handoff`]).
+//!
+//! Why a hand-written HTTP/1.1 path: hyper gives every connection an 8 KiB
+//! read buffer and an 8 KiB write buffer for as long as it lives. For a
+//! server whose connections are mostly idle event streams, those 16 KiB are
+//! most of what a subscriber costs. Measured with `cargo xtask bench
+//! --scenarios held` (see `BENCHMARKS.md`), a held connection costs
+//! pushwire 2.7 KB of RSS, against 14.5–20.4 KB for the servers it is
+//! compared with (axum and warp on hyper, hyperlane). The lean path keeps no
+//! buffer while a stream idles.
+//!
+//! On shutdown the listener closes, every SSE stream ends cleanly (clients
+//! reconnect and resume by id), hub queues close, and open connections get
+//! `shutdown_grace_ms` to finish before the server returns anyway.
 
 use std::future::Future;
 use std::io;
@@ -28,11 +48,15 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::stats::Stats;
 use crate::{monitoring, routes};
-use lean::{Outcome, Prefixed, HEADER_READ_TIMEOUT};
+use handoff::Prefixed;
+use lean::Outcome;
 
+mod handoff;
+mod head;
 mod lean;
+mod response;
 
-pub use lean::MAX_REQUEST_HEAD;
+pub use head::MAX_REQUEST_HEAD;
 
 /// How long the accept loop pauses after an accept error such as EMFILE,
 /// giving closing connections time to free descriptors.
@@ -162,23 +186,7 @@ async fn serve_connection<R>(
             return;
         }
     };
-    let svc = service_fn(move |req| {
-        let started = Instant::now();
-        let mut routes = shared.routes.clone();
-        let stats = shared.stats.clone();
-        async move {
-            let res = routes.call(req).await;
-            stats.record_response(started.elapsed());
-            res
-        }
-    });
-    let conn = hyper_http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(socket), svc);
-    // Boxed, so the (rarer) hyper connections' state does not size every
-    // connection's task.
-    if let Err(err) = Box::pin(watcher.watch(conn)).await {
+    if let Err(err) = handoff::serve(socket, &shared.routes, &shared.stats, watcher).await {
         tracing::debug!(%err, peer = %guard.peer, "connection ended with an error");
     }
 }
