@@ -5,10 +5,10 @@
 //! The path of a connection:
 //!
 //! 1. **accept**: [`serve`] accepts sockets until shutdown.
-//! 2. **limit**: every accepted socket is counted; past `max_connections` a
-//!    connection is answered `503` with `Retry-After` and closed, so the
-//!    server never runs out of file descriptors serving streams it cannot
-//!    keep.
+//! 2. **permit**: each connection holds one of `max_connections` permits for
+//!    as long as it lives ([`limit`]); without one it is answered `503` with
+//!    `Retry-After` and closed, so the server never runs out of file
+//!    descriptors serving streams it cannot keep.
 //! 3. **lean HTTP/1.1**: [`lean`] serves the connection's requests, reading
 //!    each head with [`head`] and writing each response with [`response`].
 //! 4. **hand-off**: from the first request the lean path does not serve
@@ -30,30 +30,25 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use http::StatusCode;
-use hyper::server::conn::http1 as hyper_http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
 use crate::app::App;
-use crate::error::ApiError;
 use crate::stats::Stats;
 use crate::{monitoring, routes};
 use handoff::Prefixed;
 use lean::Outcome;
+use limit::{reject_full, ConnectionGuard, ConnectionLimit};
 
 mod handoff;
 mod head;
 mod lean;
+mod limit;
 mod response;
 
 pub use head::MAX_REQUEST_HEAD;
@@ -61,33 +56,6 @@ pub use head::MAX_REQUEST_HEAD;
 /// How long the accept loop pauses after an accept error such as EMFILE,
 /// giving closing connections time to free descriptors.
 pub(crate) const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
-
-/// Counts one open TCP connection; logs its open and close at debug level.
-struct ConnectionGuard {
-    stats: Arc<Stats>,
-    peer: SocketAddr,
-    opened: Instant,
-}
-
-impl ConnectionGuard {
-    fn new(stats: Arc<Stats>, peer: SocketAddr) -> Self {
-        stats.connections_open.fetch_add(1, Relaxed);
-        stats.connections_total.fetch_add(1, Relaxed);
-        tracing::debug!(%peer, "connection open");
-        ConnectionGuard {
-            stats,
-            peer,
-            opened: Instant::now(),
-        }
-    }
-}
-
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        self.stats.connections_open.fetch_sub(1, Relaxed);
-        tracing::debug!(peer = %self.peer, duration_ms = self.opened.elapsed().as_millis() as u64, "connection closed");
-    }
-}
 
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down
 /// gracefully. Also runs the monitoring sampler for as long as it serves.
@@ -103,6 +71,7 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
         stats: app.stats.clone(),
         shutdown: app.shutdown.clone(),
     });
+    let limit = ConnectionLimit::new(app.config.max_connections, app.stats.clone());
     let graceful = GracefulShutdown::new();
     let tracker = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -118,14 +87,12 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
             () = &mut shutdown => break,
             () = app.shutdown.cancelled() => break,
         };
-        if app.stats.connections_open.load(Relaxed) as usize >= app.config.max_connections {
-            app.stats.connections_rejected.fetch_add(1, Relaxed);
+        let Some(guard) = limit.admit(peer) else {
             tokio::spawn(reject_full(socket));
             continue;
-        }
+        };
         // Events must leave at once, not wait for Nagle to coalesce them.
         let _ = socket.set_nodelay(true);
-        let guard = ConnectionGuard::new(app.stats.clone(), peer);
         tracker.spawn(serve_connection(
             socket,
             guard,
@@ -182,12 +149,12 @@ async fn serve_connection<R>(
         Ok(Outcome::Closed) => return,
         Ok(Outcome::HandOff(socket, read)) => Prefixed::new(socket, read),
         Err(err) => {
-            tracing::debug!(%err, peer = %guard.peer, "connection ended with an error");
+            tracing::debug!(%err, peer = %guard.peer(), "connection ended with an error");
             return;
         }
     };
     if let Err(err) = handoff::serve(socket, &shared.routes, &shared.stats, watcher).await {
-        tracing::debug!(%err, peer = %guard.peer, "connection ended with an error");
+        tracing::debug!(%err, peer = %guard.peer(), "connection ended with an error");
     }
 }
 
@@ -201,26 +168,4 @@ async fn handle_accept_error(err: io::Error) {
             tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
         }
     }
-}
-
-/// Answers one request on a connection over the limit with 503 and closes it.
-async fn reject_full(socket: TcpStream) {
-    let svc = service_fn(|_req| async {
-        let mut res = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server is at its connection limit; retry later",
-        )
-        .to_response();
-        res.headers_mut().insert(
-            http::header::CONNECTION,
-            http::HeaderValue::from_static("close"),
-        );
-        Ok::<_, std::convert::Infallible>(res)
-    });
-    let conn = hyper_http1::Builder::new()
-        .keep_alive(false)
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(5))
-        .serve_connection(TokioIo::new(socket), svc);
-    let _ = conn.await;
 }
