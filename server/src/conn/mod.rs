@@ -130,12 +130,20 @@ struct ConnectionShared<R> {
 
 /// One connection: served by [`lean`] while its requests are ones it
 /// serves (event streams, small bodies), by hyper from the first that is not.
-async fn serve_connection<R>(
+///
+/// A plain `fn` returning an `async move` block, not an `async fn`: the
+/// block holds what it captures once, where an `async fn` keeps its
+/// arguments apart from the locals they move into, so that every byte of
+/// the guard counted twice in every connection's task (measured: the task
+/// is 96 B smaller this way).
+#[allow(clippy::manual_async_fn)] // on purpose: see above
+fn serve_connection<R>(
     socket: TcpStream,
     guard: ConnectionGuard,
     shared: Arc<ConnectionShared<R>>,
     watcher: Watcher,
-) where
+) -> impl Future<Output = ()> + Send
+where
     R: lean::Routes
         + Service<
             http::Request<hyper::body::Incoming>,
@@ -144,17 +152,19 @@ async fn serve_connection<R>(
         > + Clone,
     <R as Service<http::Request<hyper::body::Incoming>>>::Future: Send + 'static,
 {
-    let outcome = lean::serve(socket, &shared.routes, &shared.stats, &shared.shutdown).await;
-    let socket = match outcome {
-        Ok(Outcome::Closed) => return,
-        Ok(Outcome::HandOff(socket, read)) => Prefixed::new(socket, read),
-        Err(err) => {
+    async move {
+        let outcome = lean::serve(socket, &shared.routes, &shared.stats, &shared.shutdown).await;
+        let socket = match outcome {
+            Ok(Outcome::Closed) => return,
+            Ok(Outcome::HandOff(socket, read)) => Prefixed::new(socket, read),
+            Err(err) => {
+                tracing::debug!(%err, peer = %guard.peer(), "connection ended with an error");
+                return;
+            }
+        };
+        if let Err(err) = handoff::serve(socket, &shared.routes, &shared.stats, watcher).await {
             tracing::debug!(%err, peer = %guard.peer(), "connection ended with an error");
-            return;
         }
-    };
-    if let Err(err) = handoff::serve(socket, &shared.routes, &shared.stats, watcher).await {
-        tracing::debug!(%err, peer = %guard.peer(), "connection ended with an error");
     }
 }
 
@@ -167,5 +177,35 @@ async fn handle_accept_error(err: io::Error) {
             tracing::error!(%err, "accept failed");
             tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Every held connection is one task whose size is fixed by this future
+    /// (a hand-off to hyper boxes the rest), so it must not grow. It was
+    /// 1320 B unoptimised before the connection limit became a permit, and
+    /// measures 1256 B now (1224 B in release builds).
+    #[tokio::test]
+    async fn a_connection_task_does_not_grow() {
+        let app = App::new(crate::Config::default());
+        let shared = Arc::new(ConnectionShared {
+            routes: warp::service(routes::routes(app.clone())),
+            stats: app.stats.clone(),
+            shutdown: app.shutdown.clone(),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socket = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let peer = socket.local_addr().unwrap();
+        let limit = ConnectionLimit::new(1, app.stats.clone());
+        let guard = limit.admit(peer).unwrap();
+        let graceful = GracefulShutdown::new();
+        let fut = serve_connection(socket, guard, shared, graceful.watcher());
+        let size = std::mem::size_of_val(&fut);
+        assert!(size <= 1280, "the connection task grew to {size} bytes");
     }
 }
