@@ -34,20 +34,15 @@ pub mod hub;
 pub mod sse;
 
 mod clock;
+mod conn;
 mod demo;
-pub mod http1;
-pub mod server;
 mod stats;
 mod web;
 
 pub use config::Config;
+pub use conn::{serve, MAX_REQUEST_HEAD};
 pub use hub::{Hub, HubBuilder, HubError, PollResult, Published, Subscription};
-pub use server::serve;
 pub use sse::{Sse, SseEvent};
 pub use stats::StatsSnapshot;
 pub use web::error::ApiError;
 pub use web::App;
-
-// Old paths, until the connection layer moves into `conn/`.
-use demo::monitoring;
-use web::{app, error, routes};

@@ -8,7 +8,7 @@ mod common;
 
 use common::{TestServer, DEADLINE};
 use pushwire_protocol::{Item, Parser};
-use pushwire_server::http1::MAX_REQUEST_HEAD;
+use pushwire_server::MAX_REQUEST_HEAD;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

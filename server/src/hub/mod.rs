@@ -461,13 +461,6 @@ impl Hub {
     }
 }
 
-impl Hub {
-    /// The shutdown path's name for [`Hub::close`].
-    pub(crate) fn close_all(&self) {
-        self.close();
-    }
-}
-
 impl Unregister for Shared {
     fn unregister(&self, id: u64) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 
 use warp::Filter;
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
 /// The decoded query string of a request, in order, repeated keys kept.
 #[derive(Debug, Clone, Default)]
