@@ -16,7 +16,7 @@
 //!   `close()` or drop.
 //!
 //! The connection logic is a pure state machine (`machine`), tested
-//! natively; the browser layer (`client`) only drives it.
+//! natively; the browser layer (`driver`) only carries out its commands.
 //!
 //! ```no_run
 //! use pushwire_client::{ClientEvent, SseClient};

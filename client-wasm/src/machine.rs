@@ -3,7 +3,7 @@
 //! id, pausing while the page is hidden, the server's `pushwire.reset` and
 //! `pushwire.end`, and the counters.
 //!
-//! It knows nothing of the browser. The driver ([`crate::client`]) feeds it
+//! It knows nothing of the browser. The driver ([`crate::driver`]) feeds it
 //! [`Input`]s — what the user asked for and what the connection, the timer
 //! and the page did — and carries out the [`Command`]s it returns, in
 //! order. Randomness (the reconnect jitter) is passed in, so every
