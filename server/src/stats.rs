@@ -46,6 +46,12 @@ impl Default for Stats {
 
 /// A point-in-time copy of the counters, as served by `/api/stats`
 /// ([`Hub::stats`](crate::Hub::stats)).
+///
+/// The hub's own figures (topics, subscribers, events published, subscribers
+/// cut off) are always counted. Connections, requests, open streams and
+/// frames written are counted by what pushwire serves itself: [`serve`](crate::serve)
+/// and the streams of [`filters`](crate::filters); they stay 0 for a hub used
+/// only through your own routes on `warp::serve`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[non_exhaustive]
 pub struct StatsSnapshot {
