@@ -192,10 +192,10 @@ mod ts_defaults {
 /// /// doc
 /// field: Type = default,
 ///     builder(arg: ArgType) => value of the field from arg
-///     [, js jsName: Kind "TS type" [= "TS default"] => converter];
+///     [, js jsName: kind "TS type" [= "TS default"] => converter];
 /// ```
 ///
-/// `Kind` is the JavaScript type read (`Boolean`, `Number`, `String`) and
+/// `kind` is the JavaScript type read (`boolean`, `number`, `string`) and
 /// the converter turns it into the field's value or says why not. Rows
 /// without `js` are Rust-only.
 macro_rules! client_options {
@@ -252,11 +252,10 @@ macro_rules! client_options {
                 match name {
                     $($(
                         stringify!($js) => {
-                            let JsInput::$kind(value) = value else {
-                                return Err(format!(
-                                    "{name} must be a {}",
-                                    stringify!($kind).to_lowercase()
-                                ));
+                            let client_options!(@kind $kind value) = value else {
+                                // Spelt out: `to_lowercase` would link
+                                // Unicode tables into the wasm.
+                                return Err(format!("{name} must be a {}", stringify!($kind)));
                             };
                             self.$field = $from_js(name, value)?;
                         }
@@ -285,6 +284,9 @@ macro_rules! client_options {
             }
         }
     };
+    (@kind boolean $value:ident) => { JsInput::Boolean($value) };
+    (@kind number $value:ident) => { JsInput::Number($value) };
+    (@kind string $value:ident) => { JsInput::String($value) };
     (@ts [$($doc:literal)+]) => { "" };
     (@ts [$($doc:literal)+] $js:ident $ts:tt $(($ts_default:expr))?) => {
         const_concat!(
@@ -298,51 +300,51 @@ client_options! {
     /// Send cookies cross-origin (EventSource's `withCredentials`).
     with_credentials: bool = false,
         builder(yes: bool) => yes,
-        js withCredentials: Boolean "boolean" = "false" => keep;
+        js withCredentials: boolean "boolean" = "false" => keep;
     /// Consecutive failed attempts before giving up in state "failed".
     max_reconnect_attempts: u32 = DEFAULT_MAX_RECONNECT_ATTEMPTS,
         builder(n: u32) => n,
-        js maxReconnectAttempts: Number "number" = "5" => count;
+        js maxReconnectAttempts: number "number" = "5" => count;
     /// First reconnect delay ceiling (in ms in JavaScript).
     reconnect_interval: Duration = DEFAULT_RECONNECT_INTERVAL,
         builder(d: Duration) => d,
-        js reconnectInterval: Number "number" = "3000" => millis;
+        js reconnectInterval: number "number" = "3000" => millis;
     /// Largest reconnect delay ceiling (in ms in JavaScript).
     max_reconnect_interval: Duration = DEFAULT_MAX_RECONNECT_INTERVAL,
         builder(d: Duration) => d,
-        js maxReconnectInterval: Number "number" = "30000" => millis;
+        js maxReconnectInterval: number "number" = "30000" => millis;
     /// Growth of the delay ceiling per attempt (at least 1).
     backoff_multiplier: f64 = DEFAULT_BACKOFF_MULTIPLIER,
         builder(m: f64) => m,
-        js backoffMultiplier: Number "number" = "2" => multiplier;
+        js backoffMultiplier: number "number" = "2" => multiplier;
     /// "full": delay uniform between 0 and the ceiling; "none": exactly the ceiling.
     jitter: Jitter = Jitter::Full,
         builder(jitter: Jitter) => jitter,
-        js jitter: String
+        js jitter: string
             (const_concat!(parts = &crate::const_str::quoted_union::<2, 7>(Jitter::NAMES)))
             = const_concat!("\"", Jitter::Full.name(), "\"")
             => jitter;
     /// Query parameter carrying the last event id on reconnects.
     last_event_id_param: String = LAST_EVENT_ID_PARAM.to_owned(),
         builder(name: impl Into<String>) => name.into(),
-        js lastEventIdParam: String "string" = const_concat!("\"", LAST_EVENT_ID_PARAM, "\"")
+        js lastEventIdParam: string "string" = const_concat!("\"", LAST_EVENT_ID_PARAM, "\"")
             => non_empty;
     /// Resume after this id on the first connect, e.g. after a page reload.
     last_event_id: Option<String> = None,
         builder(id: impl Into<String>) => Some(id.into()).filter(|id: &String| !id.is_empty()),
-        js lastEventId: String "string" => optional_id;
+        js lastEventId: string "string" => optional_id;
     /// Deliver data to JavaScript handlers as strings, without JSON decoding.
     raw: bool = false,
         builder(yes: bool) => yes,
-        js raw: Boolean "boolean" = "false" => keep;
+        js raw: boolean "boolean" = "false" => keep;
     /// Reconnect at once when the browser comes back online.
     reconnect_on_online: bool = false,
         builder(yes: bool) => yes,
-        js reconnectOnOnline: Boolean "boolean" = "false" => keep;
+        js reconnectOnOnline: boolean "boolean" = "false" => keep;
     /// Close while the tab is hidden, resume by id when visible.
     pause_when_hidden: bool = false,
         builder(yes: bool) => yes,
-        js pauseWhenHidden: Boolean "boolean" = "false" => keep;
+        js pauseWhenHidden: boolean "boolean" = "false" => keep;
     /// Capacity of each typed event stream (at least 1).
     stream_capacity: usize = DEFAULT_STREAM_CAPACITY,
         builder(n: usize) => n.max(1);
