@@ -192,10 +192,11 @@ mod ts_defaults {
 /// /// doc
 /// field: Type = default,
 ///     builder(arg: ArgType) => value of the field from arg
-///     [, js jsName: kind "TS type" [= "TS default"] => converter];
+///     [, js jsName: kind [as "TS type"] [= "TS default"] => converter];
 /// ```
 ///
-/// `kind` is the JavaScript type read (`boolean`, `number`, `string`) and
+/// `kind` is the JavaScript type read (`boolean`, `number`, `string`), also
+/// the TypeScript type unless `as` gives a narrower one, and
 /// the converter turns it into the field's value or says why not. Rows
 /// without `js` are Rust-only.
 macro_rules! client_options {
@@ -204,7 +205,7 @@ macro_rules! client_options {
             $(#[doc = $doc:literal])+
             $field:ident: $ty:ty = $default:expr,
                 builder($arg:ident: $arg_ty:ty) => $set:expr
-                $(, js $js:ident: $kind:ident $ts:tt $(= $ts_default:expr)? => $from_js:expr)?;
+                $(, js $js:ident: $kind:ident $(as $ts:tt)? $(= $ts_default:expr)? => $from_js:expr)?;
         )*
     ) => {
         /// Client configuration; see [`SseClientBuilder`] for setting it
@@ -242,7 +243,7 @@ macro_rules! client_options {
         pub(crate) const TS_OPTIONS: &str = const_concat!(
             "/** Options of an SseClient; every field is optional. */\n",
             "export interface SseClientOptions {\n",
-            $(client_options!(@ts [$($doc)+] $($js $ts $(($ts_default))?)?),)*
+            $(client_options!(@ts [$($doc)+] $($js [$kind $($ts)?] $(($ts_default))?)?),)*
             "}\n",
         );
 
@@ -291,60 +292,62 @@ macro_rules! client_options {
     (@ts [$($doc:literal)+] $js:ident $ts:tt $(($ts_default:expr))?) => {
         const_concat!(
             "  /**", $($doc,)+ $(" Default ", $ts_default, ".",)? " */\n",
-            "  ", stringify!($js), "?: ", $ts, ";\n",
+            "  ", stringify!($js), "?: ", client_options!(@ts_type $ts), ";\n",
         )
     };
+    (@ts_type [$kind:ident]) => { stringify!($kind) };
+    (@ts_type [$kind:ident $ts:tt]) => { $ts };
 }
 
 client_options! {
     /// Send cookies cross-origin (EventSource's `withCredentials`).
     with_credentials: bool = false,
         builder(yes: bool) => yes,
-        js withCredentials: boolean "boolean" = "false" => keep;
+        js withCredentials: boolean = "false" => keep;
     /// Consecutive failed attempts before giving up in state "failed".
     max_reconnect_attempts: u32 = DEFAULT_MAX_RECONNECT_ATTEMPTS,
         builder(n: u32) => n,
-        js maxReconnectAttempts: number "number" = "5" => count;
+        js maxReconnectAttempts: number = "5" => count;
     /// First reconnect delay ceiling (in ms in JavaScript).
     reconnect_interval: Duration = DEFAULT_RECONNECT_INTERVAL,
         builder(d: Duration) => d,
-        js reconnectInterval: number "number" = "3000" => millis;
+        js reconnectInterval: number = "3000" => millis;
     /// Largest reconnect delay ceiling (in ms in JavaScript).
     max_reconnect_interval: Duration = DEFAULT_MAX_RECONNECT_INTERVAL,
         builder(d: Duration) => d,
-        js maxReconnectInterval: number "number" = "30000" => millis;
+        js maxReconnectInterval: number = "30000" => millis;
     /// Growth of the delay ceiling per attempt (at least 1).
     backoff_multiplier: f64 = DEFAULT_BACKOFF_MULTIPLIER,
         builder(m: f64) => m,
-        js backoffMultiplier: number "number" = "2" => multiplier;
+        js backoffMultiplier: number = "2" => multiplier;
     /// "full": delay uniform between 0 and the ceiling; "none": exactly the ceiling.
     jitter: Jitter = Jitter::Full,
         builder(jitter: Jitter) => jitter,
-        js jitter: string
+        js jitter: string as
             (const_concat!(parts = &crate::const_str::quoted_union::<2, 7>(Jitter::NAMES)))
             = const_concat!("\"", Jitter::Full.name(), "\"")
             => jitter;
     /// Query parameter carrying the last event id on reconnects.
     last_event_id_param: String = LAST_EVENT_ID_PARAM.to_owned(),
         builder(name: impl Into<String>) => name.into(),
-        js lastEventIdParam: string "string" = const_concat!("\"", LAST_EVENT_ID_PARAM, "\"")
+        js lastEventIdParam: string = const_concat!("\"", LAST_EVENT_ID_PARAM, "\"")
             => non_empty;
     /// Resume after this id on the first connect, e.g. after a page reload.
     last_event_id: Option<String> = None,
         builder(id: impl Into<String>) => Some(id.into()).filter(|id: &String| !id.is_empty()),
-        js lastEventId: string "string" => optional_id;
+        js lastEventId: string => optional_id;
     /// Deliver data to JavaScript handlers as strings, without JSON decoding.
     raw: bool = false,
         builder(yes: bool) => yes,
-        js raw: boolean "boolean" = "false" => keep;
+        js raw: boolean = "false" => keep;
     /// Reconnect at once when the browser comes back online.
     reconnect_on_online: bool = false,
         builder(yes: bool) => yes,
-        js reconnectOnOnline: boolean "boolean" = "false" => keep;
+        js reconnectOnOnline: boolean = "false" => keep;
     /// Close while the tab is hidden, resume by id when visible.
     pause_when_hidden: bool = false,
         builder(yes: bool) => yes,
-        js pauseWhenHidden: boolean "boolean" = "false" => keep;
+        js pauseWhenHidden: boolean = "false" => keep;
     /// Capacity of each typed event stream (at least 1).
     stream_capacity: usize = DEFAULT_STREAM_CAPACITY,
         builder(n: usize) => n.max(1);
