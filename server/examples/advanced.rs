@@ -15,10 +15,10 @@
 //! ```
 //!
 //! [`TypedEvent`]: pushwire_protocol::TypedEvent
-#![allow(clippy::print_stdout)] // an example talks to its user on stdout
 
-use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod common;
+
+use std::time::Duration;
 
 use pushwire_protocol::{Close, Connection, DemoData};
 use pushwire_server::{Sse, SseEvent};
@@ -44,7 +44,7 @@ fn demo(interval: Duration) -> Sse {
     Sse::new(async_stream::stream! {
         yield SseEvent::named(&Connection {
             message: "connected to the pushwire demo stream".into(),
-            timestamp: now_ms(),
+            timestamp: common::now_ms(),
         })
         .expect("Connection always serialises")
         .id("conn-1");
@@ -52,7 +52,7 @@ fn demo(interval: Duration) -> Sse {
             let pause = if i % 3 == 0 { interval * 2 } else { interval };
             tokio::time::sleep(pause).await;
             let data = DemoData {
-                timestamp: now_ms(),
+                timestamp: common::now_ms(),
                 value: i * 10,
                 status: "active".into(),
             };
@@ -64,7 +64,7 @@ fn demo(interval: Duration) -> Sse {
         tokio::time::sleep(interval).await;
         yield SseEvent::named(&Close {
             message: "demo complete".into(),
-            timestamp: now_ms(),
+            timestamp: common::now_ms(),
         })
         .expect("Close always serialises")
         .id("close-1");
@@ -72,40 +72,13 @@ fn demo(interval: Duration) -> Sse {
     })
 }
 
-/// Milliseconds since the Unix epoch, as the protocol's timestamps are.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = addr_arg()?;
+    let args = common::Args::parse("advanced", &[])?;
     let routes = warp::path::end()
         .and(warp::get())
         .and(warp::query::<Params>())
         .map(|p: Params| demo(Duration::from_millis(p.interval_ms)));
 
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    warp::serve(routes).incoming(listener).run().await;
-    Ok(())
-}
-
-/// `--addr HOST:PORT`, default `127.0.0.1:60000`.
-fn addr_arg() -> Result<SocketAddr, String> {
-    let mut addr = "127.0.0.1:60000".to_owned();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: advanced [--addr HOST:PORT]"
-                ))
-            }
-        }
-    }
-    addr.parse().map_err(|e| format!("--addr {addr}: {e}"))
+    common::serve(routes, args.addr).await
 }

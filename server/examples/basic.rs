@@ -11,9 +11,9 @@
 //! curl -N http://127.0.0.1:60000/
 //! curl -N 'http://127.0.0.1:60000/?interval_ms=100'
 //! ```
-#![allow(clippy::print_stdout)] // an example talks to its user on stdout
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::Duration;
 
 use pushwire_server::{Sse, SseEvent};
@@ -49,31 +49,11 @@ fn counter(interval: Duration) -> Sse {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = addr_arg()?;
+    let args = common::Args::parse("basic", &[])?;
     let routes = warp::path::end()
         .and(warp::get())
         .and(warp::query::<Params>())
         .map(|p: Params| counter(Duration::from_millis(p.interval_ms)));
 
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    warp::serve(routes).incoming(listener).run().await;
-    Ok(())
-}
-
-/// `--addr HOST:PORT`, default `127.0.0.1:60000`.
-fn addr_arg() -> Result<SocketAddr, String> {
-    let mut addr = "127.0.0.1:60000".to_owned();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: basic [--addr HOST:PORT]"
-                ))
-            }
-        }
-    }
-    addr.parse().map_err(|e| format!("--addr {addr}: {e}"))
+    common::serve(routes, args.addr).await
 }

@@ -16,10 +16,8 @@
 //!      -d '{"event": "order.created", "data": {"order_id": 43}}'
 //! curl http://127.0.0.1:60000/push/api/stats
 //! ```
-#![allow(clippy::print_stdout)] // an example talks to its user on stdout
 
-use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
 use pushwire_server::{filters, Hub, Sse};
 use warp::http::StatusCode;
@@ -44,7 +42,7 @@ fn ship(order_id: u64, hub: &Hub) -> Response {
     // … mark the order shipped in your database …
     let shipped = OrderShipped {
         order_id,
-        shipped_at: now_ms(),
+        shipped_at: common::now_ms(),
     };
     match hub.publish(ORDERS, "order.shipped", &shipped) {
         Ok(published) => warp::reply::with_status(
@@ -64,16 +62,9 @@ fn watch(hub: &Hub, last_event_id: Option<String>) -> Response {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = addr_arg()?;
+    let args = common::Args::parse("embed", &[])?;
     let hub = Hub::new();
 
     // Path first, then method: a request for an unknown path is then a
@@ -100,25 +91,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .or(filters::mount(hub, "push"))
         .recover(filters::json_errors);
 
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    warp::serve(routes).incoming(listener).run().await;
-    Ok(())
-}
-
-/// `--addr HOST:PORT`, default `127.0.0.1:60000`.
-fn addr_arg() -> Result<SocketAddr, String> {
-    let mut addr = "127.0.0.1:60000".to_owned();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: embed [--addr HOST:PORT]"
-                ))
-            }
-        }
-    }
-    addr.parse().map_err(|e| format!("--addr {addr}: {e}"))
+    common::serve(routes, args.addr).await
 }

@@ -13,10 +13,10 @@
 //! curl -N http://127.0.0.1:60000/
 //! curl -N -H 'Last-Event-ID: <an id from above>' http://127.0.0.1:60000/
 //! ```
-#![allow(clippy::print_stdout)] // an example talks to its user on stdout
 
-use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod common;
+
+use std::time::Duration;
 
 use pushwire_protocol::names::MONITORING_TOPIC;
 use pushwire_protocol::MonitoringData;
@@ -38,7 +38,7 @@ fn sample(system: Option<&mut sysinfo::System>, hub: &Hub) -> MonitoringData {
         )
     });
     MonitoringData {
-        timestamp: now_ms(),
+        timestamp: common::now_ms(),
         cpu_usage,
         memory_usage,
         network_io: 0.0,
@@ -70,58 +70,17 @@ fn watch(hub: &Hub, last_event_id: Option<String>) -> Response {
     }
 }
 
-/// Milliseconds since the Unix epoch, as the protocol's timestamps are.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse()?;
+    let args = common::Args::parse("monitoring", &[("--interval-ms", 500)])?;
     let hub = Hub::new();
-    tokio::spawn(sampler(hub.clone(), args.interval));
+    let interval = Duration::from_millis(args.get("--interval-ms").max(1));
+    tokio::spawn(sampler(hub.clone(), interval));
 
     let routes = warp::path::end()
         .and(warp::get())
         .and(filters::last_event_id())
         .map(move |last_event_id| watch(&hub, last_event_id));
 
-    let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    warp::serve(routes).incoming(listener).run().await;
-    Ok(())
-}
-
-#[derive(Debug)]
-struct Args {
-    addr: SocketAddr,
-    interval: Duration,
-}
-
-impl Args {
-    /// `--addr HOST:PORT` (default `127.0.0.1:60000`), `--interval-ms N`
-    /// (default 500).
-    fn parse() -> Result<Args, String> {
-        let usage = "usage: monitoring [--addr HOST:PORT] [--interval-ms N]";
-        let mut addr = "127.0.0.1:60000".to_owned();
-        let mut interval_ms = "500".to_owned();
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            let value = match arg.as_str() {
-                "--addr" => &mut addr,
-                "--interval-ms" => &mut interval_ms,
-                other => return Err(format!("unknown argument {other:?}; {usage}")),
-            };
-            *value = args.next().ok_or(format!("{arg} needs a value; {usage}"))?;
-        }
-        let interval_ms: u64 = interval_ms
-            .parse()
-            .map_err(|e| format!("--interval-ms {interval_ms}: {e}"))?;
-        Ok(Args {
-            addr: addr.parse().map_err(|e| format!("--addr {addr}: {e}"))?,
-            interval: Duration::from_millis(interval_ms.max(1)),
-        })
-    }
+    common::serve(routes, args.addr).await
 }

@@ -13,10 +13,10 @@
 //! curl -N 'http://127.0.0.1:60000/?count=20'
 //! curl -sN 'http://127.0.0.1:60000/?count=100000&interval_ms=0' | tail -n 6
 //! ```
-#![allow(clippy::print_stdout)] // an example talks to its user on stdout
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod common;
+
+use std::time::{Duration, Instant};
 
 use pushwire_protocol::{PerformanceData, PerformanceSummary};
 use pushwire_server::{ApiError, Sse, SseEvent};
@@ -65,7 +65,7 @@ fn perf(p: Params) -> Response {
             }
             let data = PerformanceData {
                 sequence,
-                timestamp: now_ms(),
+                timestamp: common::now_ms(),
                 client_id: client_id.clone(),
             };
             yield SseEvent::named(&data)
@@ -95,40 +95,13 @@ fn summarise(sent: u64, elapsed: Duration) -> PerformanceSummary {
     }
 }
 
-/// Milliseconds since the Unix epoch, as the protocol's timestamps are.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = addr_arg()?;
+    let args = common::Args::parse("perf", &[])?;
     let routes = warp::path::end()
         .and(warp::get())
         .and(warp::query::<Params>())
         .map(perf);
 
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    warp::serve(routes).incoming(listener).run().await;
-    Ok(())
-}
-
-/// `--addr HOST:PORT`, default `127.0.0.1:60000`.
-fn addr_arg() -> Result<SocketAddr, String> {
-    let mut addr = "127.0.0.1:60000".to_owned();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: perf [--addr HOST:PORT]"
-                ))
-            }
-        }
-    }
-    addr.parse().map_err(|e| format!("--addr {addr}: {e}"))
+    common::serve(routes, args.addr).await
 }
