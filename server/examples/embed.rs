@@ -19,7 +19,7 @@
 
 mod common;
 
-use pushwire_server::{filters, Hub, Sse};
+use pushwire_server::{filters, Hub};
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 use warp::Filter;
@@ -54,14 +54,6 @@ fn ship(order_id: u64, hub: &Hub) -> Response {
     }
 }
 
-/// `GET /`: the `orders` topic as SSE, resumed after `Last-Event-ID`.
-fn watch(hub: &Hub, last_event_id: Option<String>) -> Response {
-    match hub.subscribe(&[ORDERS], last_event_id.as_deref()) {
-        Ok(subscription) => Sse::subscription(subscription).into_response(),
-        Err(err) => err.into_response(),
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = common::Args::parse("embed", &[])?;
@@ -78,13 +70,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .and(warp::post())
             .map(move |order_id| ship(order_id, &hub))
     };
-    let orders = {
-        let hub = hub.clone();
-        warp::path::end()
-            .and(warp::get())
-            .and(filters::last_event_id())
-            .map(move |last_event_id| watch(&hub, last_event_id))
-    };
+    // GET /: the `orders` topic as SSE, resumed after `Last-Event-ID`.
+    let orders = warp::path::end().and(filters::topics(hub.clone(), &[ORDERS]));
     let routes = hello
         .or(ship)
         .or(orders)

@@ -20,9 +20,8 @@ use std::time::Duration;
 
 use pushwire_protocol::names::MONITORING_TOPIC;
 use pushwire_protocol::MonitoringData;
-use pushwire_server::{filters, Hub, Sse};
+use pushwire_server::{filters, Hub};
 use tokio::time::MissedTickBehavior;
-use warp::reply::{Reply, Response};
 use warp::Filter;
 
 /// Samples the host's CPU and memory (0 where the platform does not let
@@ -62,14 +61,6 @@ async fn sampler(hub: Hub, interval: Duration) {
     }
 }
 
-/// `GET /`: the `monitoring` topic, resumed after `Last-Event-ID`.
-fn watch(hub: &Hub, last_event_id: Option<String>) -> Response {
-    match hub.subscribe(&[MONITORING_TOPIC], last_event_id.as_deref()) {
-        Ok(subscription) => Sse::subscription(subscription).into_response(),
-        Err(err) => err.into_response(),
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = common::Args::parse("monitoring", &[("--interval-ms", 500)])?;
@@ -77,10 +68,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let interval = Duration::from_millis(args.get("--interval-ms").max(1));
     tokio::spawn(sampler(hub.clone(), interval));
 
-    let routes = warp::path::end()
-        .and(warp::get())
-        .and(filters::last_event_id())
-        .map(move |last_event_id| watch(&hub, last_event_id));
+    // GET /: the topic as SSE, resumed after `Last-Event-ID`.
+    let routes = warp::path::end().and(filters::topics(hub, &[MONITORING_TOPIC]));
 
     common::serve(routes, args.addr).await
 }

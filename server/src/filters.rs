@@ -23,7 +23,8 @@
 //! `warp::post().and(warp::path(..))` first in a chain turns every unknown
 //! GET into a 405.)
 //!
-//! For a subscription route of your own, [`last_event_id`] reads where
+//! For a stream of fixed topics at a path of your own, use [`topics`]; for
+//! a subscription route written by hand, [`last_event_id`] reads where
 //! the client resumes, and [`Sse::subscription`](crate::Sse::subscription)
 //! answers it; a [`HubError`](crate::HubError) is itself a reply (the JSON
 //! error with its status).
@@ -74,6 +75,24 @@ pub fn mount(app: impl Into<App>, prefix: &str) -> BoxedFilter<(Response,)> {
 /// `GET sse/subscribe?topic=a&topic=b`: a hub subscription as SSE.
 pub fn subscribe(app: impl Into<App>) -> BoxedFilter<(Response,)> {
     routes::subscribe_route(&app.into())
+}
+
+/// `GET` of the hub topics `topics` as SSE, resumed after the client's
+/// last id ([`last_event_id`]), at whatever path you put before it: a
+/// stream of your own choosing without the `topic` query parameter.
+///
+/// ```
+/// use pushwire_server::{filters, Hub};
+/// use warp::Filter;
+///
+/// let hub = Hub::new();
+/// // GET /orders/live: the `orders` topic as SSE.
+/// let live = warp::path!("orders" / "live").and(filters::topics(hub, &["orders"]));
+/// # let _ = live;
+/// ```
+pub fn topics(app: impl Into<App>, topics: &[&str]) -> BoxedFilter<(Response,)> {
+    let topics = topics.iter().map(|t| (*t).to_owned()).collect();
+    routes::fixed_topics_route(&app.into(), topics)
 }
 
 /// `POST api/topics/{topic}`: publishes the JSON body's event.

@@ -78,6 +78,17 @@ pub(crate) fn subscribe_route(app: &App) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
+/// `GET` of fixed `topics` as SSE, wherever the caller mounts it.
+pub(crate) fn fixed_topics_route(app: &App, topics: Vec<String>) -> BoxedFilter<(Response,)> {
+    warp::get()
+        .and(with_app(app))
+        .and(last_event_id())
+        .map(move |app: App, id: Option<String>| {
+            respond(subscribe::topics(&app, &topics, id.as_deref()))
+        })
+        .boxed()
+}
+
 /// `POST /api/topics/{topic}`: authorise, read the body (bounded), publish.
 pub(crate) fn publish_route(app: &App) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "topics" / String)

@@ -20,7 +20,12 @@ pub(crate) fn monitoring(app: &App, last_event_id: Option<&str>) -> Result<Respo
     topics(app, &[MONITORING_TOPIC], last_event_id)
 }
 
-fn topics<S: AsRef<str>>(app: &App, topics: &[S], last_event_id: Option<&str>) -> Result<Response> {
+/// `topics` as an SSE response resumed after `last_event_id`.
+pub(crate) fn topics<S: AsRef<str>>(
+    app: &App,
+    topics: &[S],
+    last_event_id: Option<&str>,
+) -> Result<Response> {
     let subscription = app.hub.subscribe(topics, last_event_id)?;
     Ok(Sse::subscription(subscription)
         .in_context(&app.sse)
