@@ -28,9 +28,9 @@ export async function freePort() {
   });
 }
 
-/** Starts `pushwire` on `port`, serving www/; resolves once it listens. */
-export async function startServer(port, extraArgs = []) {
-  const args = ["--addr", `127.0.0.1:${port}`, "--www-dir", join(ROOT, "www"), "--monitoring-ms", "200", ...extraArgs];
+/** Starts `pushwire` on `port`, serving `wwwDir` (default www/); resolves once it listens. */
+export async function startServer(port, extraArgs = [], { wwwDir = join(ROOT, "www") } = {}) {
+  const args = ["--addr", `127.0.0.1:${port}`, "--www-dir", wwwDir, "--monitoring-ms", "200", ...extraArgs];
   const proc = spawn(BIN, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, RUST_LOG: "info" } });
   let log = "";
   await new Promise((ok, fail) => {
