@@ -11,6 +11,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
+use crate::progress::Progress;
 use crate::servers::Server;
 use crate::util::{self, cmd};
 use crate::{tools, wasm};
@@ -54,9 +55,35 @@ fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {
 }
 
 fn client() -> Result<(), String> {
-    tools::ensure_wasm_tools()?;
-    tools::ensure_browser()?;
-    wasm::build_package()?;
+    let mut steps = wasm::build_steps()?;
+    steps.extend([
+        "install wasm-pack (cargo install, a few minutes, once)".to_owned(),
+        "install chromium and chromium-driver (apt)".to_owned(),
+    ]);
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    let progress = Progress::new(&steps);
+    std::thread::scope(|s| {
+        let browser = s.spawn(|| {
+            let step = progress.start(6);
+            tools::ensure_browser(&step)?;
+            step.done();
+            Ok::<_, String>(())
+        });
+        let pack = s.spawn(|| {
+            let step = progress.start(5);
+            tools::ensure_wasm_pack(&step)?;
+            step.done();
+            Ok::<_, String>(())
+        });
+        let built = wasm::Inputs::of_checkout()
+            .and_then(|inputs| wasm::build_package(&progress, 0, &inputs));
+        let browser = browser
+            .join()
+            .map_err(|_| "installing the browser panicked")?;
+        let pack = pack.join().map_err(|_| "installing wasm-pack panicked")?;
+        built.and(browser).and(pack)
+    })?;
+    drop(progress);
     let mut total = (0, 0);
     eprintln!("\npackage sizes (client-wasm/pkg):");
     for file in ["pushwire_client_bg.wasm", "pushwire_client.js"] {

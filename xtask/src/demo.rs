@@ -1,27 +1,191 @@
-//! `cargo xtask demo`: builds the npm package, installs it into the demo
-//! page's `node_modules`, builds the server (release) and serves the page at
-//! http://127.0.0.1:8080/ unless flags say otherwise.
+//! `cargo xtask demo`: installs the npm package `pushwire-client` into the
+//! demo page's `node_modules`, builds the server and serves the page; the
+//! last line printed is the page's real address (from `--addr`, or the port
+//! the system chose for `--addr 127.0.0.1:0`). It opens nothing by itself.
+//!
+//! The package is the committed build (see [`wasm`]) whenever it matches the
+//! checkout, so a fresh machine needs no wasm toolchain: the wait is the
+//! server's build. Otherwise the package is built while the server builds.
 
-use crate::util::{self, cmd};
-use crate::wasm;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use crate::progress::{self, Progress};
+use crate::util::{cmd, root};
+use crate::wasm::{self, Inputs};
+
+/// The server is built with cargo's release settings minus what only slows
+/// the build down for a demo: `opt-level = 1` and no debug info. Measured on
+/// this 2-core machine under the same load: 170 s from scratch against 302 s
+/// for `release` (opt-level 3, line tables); the demo's performance run
+/// streams at the same rate (the browser, not the server, sets the pace:
+/// `/sse/perf?count=200000&interval_ms=0` ran at 0.5–0.9 M events/s with
+/// either build). Given as `--config` so the workspace's profiles stay as
+/// they are.
+pub const SERVER_PROFILE: [&str; 10] = [
+    "--profile",
+    "demo",
+    "--config",
+    "profile.demo.inherits=\"release\"",
+    "--config",
+    "profile.demo.debug=0",
+    "--config",
+    "profile.demo.opt-level=1",
+    "--config",
+    "profile.demo.strip=\"debuginfo\"",
+];
+
+/// Where [`SERVER_PROFILE`] puts the server.
+pub const SERVER_BIN: &str = "target/demo/pushwire";
+
+/// With `XTASK_DEMO_SERVER=debug` the demo runs the debug build instead:
+/// `cargo xtask test` checks the demo command that way, on the server its
+/// other suites built, rather than building the server a second time.
+const DEBUG_SERVER_ENV: &str = "XTASK_DEMO_SERVER";
+
+fn debug_server() -> bool {
+    std::env::var(DEBUG_SERVER_ENV).is_ok_and(|v| v == "debug")
+}
+
+/// Builds the server for the demo as `step`.
+fn build_server(step: &progress::Step) -> Result<(), String> {
+    let mut c = cmd("cargo", &["build", "--locked"]);
+    if !debug_server() {
+        c.args(SERVER_PROFILE);
+    }
+    c.args(["-p", "pushwire-server", "--bin", "pushwire"]);
+    step.run(&mut c)
+}
 
 pub fn run(flags: Vec<String>) -> Result<(), String> {
-    wasm::install_into_www()?;
-    let mut args = vec![
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "pushwire-server",
-        "--bin",
-        "pushwire",
-        "--",
-    ];
-    if !flags.iter().any(|f| f.starts_with("--www-dir")) {
-        args.extend(["--www-dir", "www"]);
+    let inputs = Inputs::of_checkout()?;
+    let committed = Inputs::committed();
+    let reuse = committed.as_ref().is_some_and(|c| c.lines == inputs.lines);
+    let progress;
+    let serve_step;
+    if reuse {
+        progress = Progress::new(&[
+            "install pushwire-client into www/node_modules (the committed build: it matches this checkout)",
+            "build the server (cargo, about 2 min the first time)",
+            "start the server",
+        ]);
+        std::thread::scope(|s| {
+            let package = s.spawn(|| {
+                let step = progress.start(0);
+                wasm::install_into_www(&step, &wasm::committed_dir())?;
+                step.done();
+                Ok::<_, String>(())
+            });
+            let step = progress.start(1);
+            let server = build_server(&step);
+            if server.is_ok() {
+                step.done();
+            }
+            let package = package
+                .join()
+                .map_err(|_| "installing the package panicked")?;
+            server.and(package)
+        })?;
+        serve_step = 2;
+    } else {
+        let why = match &committed {
+            None => "there is none".to_owned(),
+            Some(c) => format!("it differs in {}", inputs.differences(c).join(", ")),
+        };
+        eprintln!(
+            "xtask: building pushwire-client from source: the committed build does not match \
+             this checkout ({why}). `cargo xtask package` makes it match again."
+        );
+        let mut steps = wasm::build_steps()?;
+        let n = steps.len();
+        steps.extend([
+            "install pushwire-client into www/node_modules".to_owned(),
+            "build the server (cargo, about 2 min the first time)".to_owned(),
+            "start the server".to_owned(),
+        ]);
+        let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+        progress = Progress::new(&steps);
+        std::thread::scope(|s| {
+            let server = s.spawn(|| {
+                let step = progress.start(n + 1);
+                build_server(&step)?;
+                step.done();
+                Ok::<_, String>(())
+            });
+            let package = (|| {
+                wasm::build_package_unless_built(&progress, 0, &inputs)?;
+                let step = progress.start(n);
+                wasm::install_into_www(&step, &wasm::pkg_dir())?;
+                step.done();
+                Ok::<_, String>(())
+            })();
+            let server = server.join().map_err(|_| "building the server panicked")?;
+            package.and(server)
+        })?;
+        serve_step = n + 2;
     }
-    let mut c = cmd("cargo", &args);
-    c.args(&flags);
-    eprintln!("xtask: serving the demo; open http://127.0.0.1:8080/ (or the address given)");
-    util::run(&mut c)
+    serve(progress, serve_step, &flags)
+}
+
+/// Starts the server with `flags` and prints its address once it listens;
+/// then passes its log through until it exits.
+fn serve(progress: Progress, index: usize, flags: &[String]) -> Result<(), String> {
+    let step = progress.start(index);
+    let bin = if debug_server() {
+        "target/debug/pushwire"
+    } else {
+        SERVER_BIN
+    };
+    let mut c = Command::new(root().join(bin));
+    c.current_dir(root());
+    if !flags.iter().any(|f| f.starts_with("--www-dir")) {
+        c.args(["--www-dir", "www"]);
+    }
+    let mut child = c
+        .args(flags)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {bin}: {e}"))?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut step = Some(step);
+    let mut progress = Some(progress);
+    let mut log = Vec::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        match progress.as_ref() {
+            // Before the server listens, its lines are kept for an error message.
+            Some(_) => log.push(line.clone()),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+        }
+        if let Some(url) = line.split("pushwire listening on ").nth(1) {
+            if let Some(step) = step.take() {
+                step.done();
+            }
+            let took = progress.as_ref().map(Progress::elapsed).unwrap_or_default();
+            drop(progress.take());
+            for l in log.drain(..) {
+                eprintln!("{l}");
+            }
+            eprintln!(
+                "xtask: the demo is ready after {}: open {}/ (Ctrl-C stops it)",
+                progress::human(took),
+                url.trim()
+            );
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    drop(step);
+    drop(progress);
+    if !log.is_empty() && !status.success() {
+        for l in &log {
+            eprintln!("{l}");
+        }
+    }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the server exited ({status})"))
+    }
 }

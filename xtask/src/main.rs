@@ -2,12 +2,16 @@
 //! benchmarking pushwire.
 //!
 //! * `cargo xtask demo [server flags…]` builds what the demo needs and serves it.
+//! * `cargo xtask package` rebuilds the committed npm package (see `wasm`).
 //! * `cargo xtask test` installs whatever is missing (quietly when nothing
 //!   is), then runs every check and test suite of the workspace.
 
 mod bench;
 mod demo;
+mod package;
+mod progress;
 mod servers;
+mod sha256;
 mod test;
 mod tools;
 mod util;
@@ -19,6 +23,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   demo [flags…]   build what the demo needs and run the server (flags go to `pushwire`)
+  package         rebuild the npm package pushwire-client into xtask/prebuilt (commit it)
   test            install missing tools, then run fmt, clippy and every test suite
   bench [--quick|--full]  pushwire against peer SSE servers, into BENCHMARKS.md
   bench client    browser client: package size and decode throughput in Chromium
@@ -29,6 +34,7 @@ fn main() -> ExitCode {
     let result = match args.next().as_deref() {
         Some("demo") => demo::run(args.collect()),
         Some("test") => test::run(),
+        Some("package") => package::run(),
         Some("bench") => bench::run(args.collect()),
         Some("help" | "--help" | "-h") | None => {
             eprint!("{USAGE}");

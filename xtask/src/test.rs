@@ -1,16 +1,76 @@
-//! `cargo xtask test`: formatting, lints, every test suite of the workspace
-//! (native; the browser client in headless Chromium against real servers;
-//! the demo page end to end, on the npm package built here).
+//! `cargo xtask test`: formatting, lints, docs, every test suite of the
+//! workspace (native; the browser client in headless Chromium against real
+//! servers; the npm package rebuilt and compared with the committed build;
+//! the demo page end to end on the package the demo uses; the package in a
+//! Vite app; the demo command itself), then the time each took, so that the
+//! cost of every suite stays visible.
 
+use std::time::{Duration, Instant};
+
+use crate::progress::{self, Progress};
 use crate::servers::{dead_url, Server};
-use crate::util::{self, cmd};
-use crate::{tools, wasm};
+use crate::tools;
+use crate::util::{self, cmd, root};
+use crate::wasm::{self, Inputs};
+
+/// Each suite's name and time, reported at the end whether or not all
+/// passed. A failed suite does not stop the others (every failure is listed
+/// at the end) unless later suites need what it makes.
+#[derive(Default)]
+struct Timings {
+    suites: Vec<(String, Duration, bool)>,
+    failures: Vec<String>,
+}
+
+impl Timings {
+    /// Runs `suite` as `name`, timing it; a failure is kept for the end.
+    fn run(&mut self, name: &str, suite: impl FnOnce() -> Result<(), String>) {
+        eprintln!("\nxtask: ── {name} ──");
+        let started = Instant::now();
+        let result = suite();
+        self.suites
+            .push((name.to_owned(), started.elapsed(), result.is_ok()));
+        if let Err(e) = result {
+            eprintln!("xtask: FAILED: {name}: {e}");
+            self.failures.push(format!("{name}: {e}"));
+        }
+    }
+
+    /// [`Timings::run`] for a suite the later ones need: its failure stops the run.
+    fn must(&mut self, name: &str, suite: impl FnOnce() -> Result<(), String>) -> Result<(), ()> {
+        self.run(name, suite);
+        if self.suites.last().is_some_and(|s| s.2) {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+
+    fn print(&self, total: Duration) {
+        eprintln!("\nxtask: time per suite");
+        for (name, took, ok) in &self.suites {
+            let mark = if *ok { "" } else { "  FAILED" };
+            eprintln!("  {:>8}  {name}{mark}", progress::human(*took));
+        }
+        eprintln!("  {:>8}  total", progress::human(total));
+    }
+}
 
 pub fn run() -> Result<(), String> {
-    tools::ensure_wasm_tools()?;
-    tools::ensure_browser()?;
+    let started = Instant::now();
+    let mut timings = Timings::default();
+    let _stopped = suites(&mut timings);
+    timings.print(started.elapsed());
+    match timings.failures.len() {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} suite(s) failed:\n{}",
+            timings.failures.join("\n")
+        )),
+    }
+}
 
-    util::run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))?;
+fn clippy_native() -> Result<(), String> {
     util::run(&mut cmd(
         "cargo",
         &[
@@ -22,8 +82,11 @@ pub fn run() -> Result<(), String> {
             "-D",
             "warnings",
         ],
-    ))?;
-    // The browser client and the protocol crate, as they build for the web.
+    ))
+}
+
+/// The browser client and the protocol crate, as they build for the web.
+fn clippy_wasm() -> Result<(), String> {
     util::run(&mut cmd(
         "cargo",
         &[
@@ -49,28 +112,256 @@ pub fn run() -> Result<(), String> {
             "--target",
             "wasm32-unknown-unknown",
         ],
-    ))?;
-    util::run(&mut cmd("cargo", &["test", "--workspace"]))?;
-    browser_tests()?;
-    end_to_end_tests()?;
+    ))
+}
+
+fn suites(t: &mut Timings) -> Result<(), ()> {
+    t.must("install what is missing", install)?;
+    t.run("cargo fmt --check", || {
+        util::run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))
+    });
+    t.run("cargo clippy (native)", clippy_native);
+    t.run("cargo clippy (wasm32)", clippy_wasm);
+    t.run("cargo doc (warnings are errors)", || {
+        util::run(
+            cmd("cargo", &["doc", "--no-deps", "--workspace", "--quiet"])
+                .env("RUSTDOCFLAGS", "-D warnings"),
+        )
+    });
+    t.run("cargo test (native)", || {
+        util::run(&mut cmd("cargo", &["test", "--workspace"]))
+    });
+    t.run("client in Chromium (wasm-pack test)", browser_tests);
+    let mut committed = Ok(());
+    t.must(
+        "npm package: rebuild, compare with the committed build",
+        || {
+            committed = package_matches_committed()?;
+            Ok(())
+        },
+    )?;
+    // The demo's own path (the committed build) when it is current, else the rebuild.
+    let package = if committed.is_ok() {
+        wasm::committed_dir()
+    } else {
+        wasm::pkg_dir()
+    };
+    t.run("demo page end to end (Chromium, playwright)", || {
+        end_to_end_tests(&package)
+    });
+    t.run("bundler: the package in a Vite 7 app", || {
+        bundler_tests(&package)
+    });
+    t.run("cargo xtask demo serves the page", demo_serves);
+    t.run("the committed npm package is current", || committed);
+    Ok(())
+}
+
+/// Everything the suites need, installed at the same time.
+fn install() -> Result<(), String> {
+    let version = tools::locked_wasm_bindgen_version()?;
+    let steps = [
+        "install the wasm32-unknown-unknown target (rustup)".to_owned(),
+        "install wasm-pack (cargo install, a few minutes, once)".to_owned(),
+        format!("install wasm-bindgen-cli {version} (cargo install, about 4 min, once)"),
+        format!(
+            "install binaryen {} (wasm-opt, npm)",
+            tools::BINARYEN_VERSION
+        ),
+        "install chromium and chromium-driver (apt)".to_owned(),
+        "install the end-to-end tests' npm packages (npm ci)".to_owned(),
+    ];
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    let p = Progress::new(&steps);
+    let p = &p;
+    std::thread::scope(|s| {
+        let jobs = [
+            s.spawn(move || {
+                let step = p.start(1);
+                tools::ensure_wasm_pack(&step).map(|()| step.done())
+            }),
+            s.spawn(move || {
+                let step = p.start(2);
+                tools::ensure_wasm_bindgen(&step).map(|()| step.done())
+            }),
+            s.spawn(move || {
+                let step = p.start(3);
+                tools::ensure_wasm_opt(&step).map(|_| step.done())
+            }),
+            s.spawn(move || {
+                let step = p.start(4);
+                tools::ensure_browser(&step).map(|()| step.done())
+            }),
+            s.spawn(move || {
+                let step = p.start(5);
+                tools::ensure_e2e_packages(&step).map(|()| step.done())
+            }),
+        ];
+        let step = p.start(0);
+        let mut result = tools::ensure_wasm_target(&step).map(|()| step.done());
+        for job in jobs {
+            let r = job
+                .join()
+                .unwrap_or_else(|_| Err("an install panicked".into()));
+            result = result.and(r);
+        }
+        result
+    })
+}
+
+/// Rebuilds the package and compares it, and the record of its inputs, with
+/// the committed build. The outer error is a failed build; the inner one
+/// says the committed build is stale (reported after the other suites ran).
+fn package_matches_committed() -> Result<Result<(), String>, String> {
+    let before = Inputs::of_checkout()?;
+    let steps = wasm::build_steps()?;
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    let p = Progress::new(&steps);
+    wasm::build_package(&p, 0, &before)?;
+    drop(p);
+    if Inputs::of_checkout()? != before {
+        return Err("the client's sources changed during the build; run again".into());
+    }
+    let stale = |why: String| {
+        Ok(Err(format!(
+            "the committed build of pushwire-client (xtask/prebuilt) is stale: {why}.\n\
+             Run `cargo xtask package` and commit xtask/prebuilt."
+        )))
+    };
+    let Some(committed) = Inputs::committed() else {
+        return stale("there is none".into());
+    };
+    let record = before.differences(&committed);
+    if !record.is_empty() {
+        return stale(format!(
+            "its record of inputs differs in {}",
+            record.join(", ")
+        ));
+    }
+    let files = wasm::differing_files(&wasm::pkg_dir(), &wasm::committed_dir())?;
+    if !files.is_empty() {
+        return stale(format!(
+            "the rebuild differs in {} (same inputs: the build is not reproducible?)",
+            files.join(", ")
+        ));
+    }
+    eprintln!("xtask: the committed build is byte for byte the rebuild");
+    Ok(Ok(()))
+}
+
+/// Installs `package` into www/node_modules as the demo does.
+fn install_package(package: &std::path::Path) -> Result<(), String> {
+    let p = Progress::new(&["install pushwire-client into www/node_modules"]);
+    let step = p.start(0);
+    wasm::install_into_www(&step, package)?;
+    step.done();
     Ok(())
 }
 
 /// The demo page in Chromium, driven by playwright-core (node's test runner),
 /// against real servers the tests start, kill and restart themselves. The
-/// page imports the npm package, built and installed here.
-fn end_to_end_tests() -> Result<(), String> {
-    wasm::install_into_www()?;
-    tools::ensure_e2e_packages()?;
+/// page imports the npm package, installed as `cargo xtask demo` installs it.
+fn end_to_end_tests(package: &std::path::Path) -> Result<(), String> {
+    install_package(package)?;
     // The package's TypeScript declarations, checked as a TS user would use them.
     let mut types = cmd("npm", &["run", "--silent", "types"]);
-    types.current_dir(util::root().join("tests"));
+    types.current_dir(root().join("tests"));
     util::run(&mut types)?;
-    let bin = util::root().join("target/debug/pushwire");
     let mut c = cmd("npm", &["test", "--silent"]);
-    c.current_dir(util::root().join("tests"))
-        .env("PUSHWIRE_BIN", bin);
+    c.current_dir(root().join("tests"))
+        .env("PUSHWIRE_BIN", root().join("target/debug/pushwire"));
     util::run(&mut c)
+}
+
+/// The package as a Vite user gets it: packed, installed into a tiny app,
+/// built by `vite build` and served by `vite` (dev) with the workaround the
+/// client's README gives, each loaded in Chromium against a real server.
+fn bundler_tests(package: &std::path::Path) -> Result<(), String> {
+    let app = root().join("tests/bundler");
+    let npm_dir = root().join("target/npm");
+    std::fs::create_dir_all(&npm_dir).map_err(|e| e.to_string())?;
+    let mut pack = cmd("npm", &["pack", "--silent", "--pack-destination"]);
+    pack.arg(&npm_dir).current_dir(package);
+    let tarball = util::output(&mut pack).ok_or("npm pack failed")?;
+    util::run_quiet(&mut util::npm_install_command(
+        &app.to_string_lossy(),
+        &npm_dir.join(tarball.trim()).to_string_lossy(),
+    ))?;
+    let mut c = cmd("npm", &["run", "--silent", "bundler"]);
+    c.current_dir(root().join("tests"))
+        .env("PUSHWIRE_BIN", root().join("target/debug/pushwire"));
+    util::run(&mut c)
+}
+
+/// `cargo xtask demo --addr 127.0.0.1:0` installs the package, starts the
+/// server and prints the address it really listens on; that address serves
+/// the page and the package the demo installed. The demo runs the debug
+/// server built above (`XTASK_DEMO_SERVER=debug`), not a second build of it.
+fn demo_serves() -> Result<(), String> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // Its own process group, so that the server it starts stops with it, as on Ctrl-C.
+    let mut child = std::process::Command::new(exe)
+        .args(["demo", "--addr", "127.0.0.1:0"])
+        .process_group(0)
+        .current_dir(root())
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .env("CI", "1")
+        .env("XTASK_DEMO_SERVER", "debug")
+        .spawn()
+        .map_err(|e| format!("cannot run xtask demo: {e}"))?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("  | {line}");
+            if let Some(url) = line.split(": open ").nth(1) {
+                let url = url.split(' ').next().unwrap_or_default().to_owned();
+                let _ = tx.send(url);
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(900));
+    let checked = url
+        .map_err(|_| "xtask demo printed no address".to_owned())
+        .and_then(|url| {
+            let url = url
+                .strip_prefix("http://")
+                .ok_or(format!("not an http URL: {url}"))?;
+            let (host, _) = url.split_once('/').unwrap_or((url, ""));
+            let get = |path: &str| -> Result<Vec<u8>, String> {
+                let mut s =
+                    std::net::TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                )
+                .map_err(|e| e.to_string())?;
+                let mut response = Vec::new();
+                s.read_to_end(&mut response).map_err(|e| e.to_string())?;
+                Ok(response)
+            };
+            let page = String::from_utf8_lossy(&get("/")?).into_owned();
+            if !page.starts_with("HTTP/1.1 200") || !page.contains("pushwire-client") {
+                return Err(format!("{host}/ did not serve the demo page:\n{page}"));
+            }
+            let wasm = get("/node_modules/pushwire-client/pushwire_client_bg.wasm")?;
+            let installed = std::fs::read(
+                root().join("www/node_modules/pushwire-client/pushwire_client_bg.wasm"),
+            )
+            .map_err(|e| e.to_string())?;
+            if !wasm.ends_with(&installed) {
+                return Err("the demo did not serve the installed package's .wasm".into());
+            }
+            eprintln!("xtask: the demo served its page and package at http://{host}/");
+            Ok(())
+        });
+    let group = format!("-{}", child.id());
+    let _ = util::run_quiet(&mut cmd("kill", &["-INT", "--", &group]));
+    let _ = child.wait();
+    checked
 }
 
 /// The client's wasm tests in headless Chromium against real servers.

@@ -1,32 +1,36 @@
 //! Installing what the build and tests need, idempotently: each tool is
 //! checked first and installed only when missing, so a second run is quiet
 //! and fast. Everything comes from the package registries this project may
-//! use (rustup's targets, crates.io, Debian) — never a tool's own download
-//! of a browser or binary.
+//! use (rustup's targets, crates.io, npm, Debian) — never a tool's own
+//! download of a browser or binary.
+//!
+//! `cargo install` builds in a folder of `target/tools/cargo-install` that
+//! outlives it, so an install interrupted halfway resumes where it stopped.
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{cmd, output, root, run_quiet};
+use crate::progress::Step;
+use crate::util::{cmd, npm_install_command, output, root};
 
 /// The wasm target, for the protocol crate and the browser client.
-pub fn ensure_wasm_target() -> Result<(), String> {
+pub fn ensure_wasm_target(step: &Step) -> Result<(), String> {
     let installed =
         output(&mut cmd("rustup", &["target", "list", "--installed"])).unwrap_or_default();
     if installed
         .lines()
         .any(|l| l.trim() == "wasm32-unknown-unknown")
     {
+        step.detail(crate::progress::ALREADY);
         return Ok(());
     }
-    eprintln!("xtask: installing the wasm32-unknown-unknown target");
-    run_quiet(&mut cmd(
+    step.run(&mut cmd(
         "rustup",
         &["target", "add", "wasm32-unknown-unknown"],
     ))
 }
 
 /// The wasm-bindgen version pinned in Cargo.lock.
-fn locked_wasm_bindgen_version() -> Result<String, String> {
+pub fn locked_wasm_bindgen_version() -> Result<String, String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock"))
         .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
@@ -40,42 +44,54 @@ fn locked_wasm_bindgen_version() -> Result<String, String> {
     Err("wasm-bindgen is not in Cargo.lock".into())
 }
 
-/// wasm-pack, and wasm-bindgen-cli at exactly the locked version (so
-/// wasm-pack never downloads its own).
-pub fn ensure_wasm_tools() -> Result<(), String> {
-    ensure_wasm_target()?;
-    if output(&mut cmd("wasm-pack", &["--version"])).is_none() {
-        eprintln!("xtask: installing wasm-pack (cargo install, a few minutes)");
-        run_quiet(&mut cmd("cargo", &["install", "wasm-pack", "--locked"]))?;
+/// `cargo install` of `args`, building in a persistent folder named `dir`.
+fn cargo_install(step: &Step, dir: &str, args: &[&str]) -> Result<(), String> {
+    let target_dir = root().join("target/tools/cargo-install").join(dir);
+    let mut c = cmd("cargo", &["install"]);
+    c.args(args).arg("--target-dir").arg(target_dir);
+    step.run(&mut c)
+}
+
+/// wasm-pack, for `wasm-pack test` (the package itself is built without it).
+pub fn ensure_wasm_pack(step: &Step) -> Result<(), String> {
+    if output(&mut cmd("wasm-pack", &["--version"])).is_some() {
+        step.detail(crate::progress::ALREADY);
+        return Ok(());
     }
+    cargo_install(step, "wasm-pack", &["wasm-pack", "--locked"])
+}
+
+/// wasm-bindgen-cli at exactly the locked version (so wasm-pack never
+/// downloads its own): `wasm-bindgen` and `wasm-bindgen-test-runner`.
+pub fn ensure_wasm_bindgen(step: &Step) -> Result<(), String> {
     let version = locked_wasm_bindgen_version()?;
-    let installed = output(&mut cmd("wasm-bindgen", &["--version"])).unwrap_or_default();
-    if installed.trim() != format!("wasm-bindgen {version}") {
-        eprintln!("xtask: installing wasm-bindgen-cli {version} (cargo install, a few minutes)");
-        // Not --locked: the registry lacks one of its locked dependencies.
-        run_quiet(&mut cmd(
-            "cargo",
-            &[
-                "install",
-                "wasm-bindgen-cli",
-                "--version",
-                &version,
-                "--force",
-            ],
-        ))?;
+    let has = |bin: &str| {
+        output(&mut cmd(bin, &["--version"]))
+            .is_some_and(|v| v.split_whitespace().nth(1) == Some(version.as_str()))
+    };
+    if has("wasm-bindgen") && has("wasm-bindgen-test-runner") {
+        step.detail(crate::progress::ALREADY);
+        return Ok(());
     }
-    Ok(())
+    // Not --locked: the registry lacks one of its locked dependencies.
+    cargo_install(
+        step,
+        "wasm-bindgen-cli",
+        &["wasm-bindgen-cli", "--version", &version, "--force"],
+    )
 }
 
 /// Debian's Chromium and ChromeDriver, for the browser tests.
-pub fn ensure_browser() -> Result<(), String> {
+pub fn ensure_browser(step: &Step) -> Result<(), String> {
     let have = |p: &str| Path::new(p).exists();
     if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+        step.detail(crate::progress::ALREADY);
         return Ok(());
     }
-    eprintln!("xtask: installing chromium and chromium-driver from Debian");
-    run_quiet(&mut cmd("apt-get", &["update", "-qq"]))?;
-    run_quiet(
+    step.detail("apt-get update");
+    step.run(&mut cmd("apt-get", &["update", "-qq"]))?;
+    step.detail("apt-get install chromium chromium-driver");
+    step.run(
         cmd(
             "apt-get",
             &["install", "-y", "-qq", "chromium", "chromium-driver"],
@@ -90,35 +106,50 @@ pub fn ensure_browser() -> Result<(), String> {
 pub const BINARYEN_VERSION: &str = "132.0.0";
 
 /// `wasm-opt` of the pinned binaryen, installed under `target/tools`.
-pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
+pub fn ensure_wasm_opt(step: &Step) -> Result<PathBuf, String> {
     let prefix = root().join("target/tools");
     let bin = prefix.join("node_modules/.bin/wasm-opt");
     let installed = std::fs::read_to_string(prefix.join("node_modules/binaryen/package.json"))
         .unwrap_or_default();
     if bin.exists() && installed.contains(&format!("\"version\": \"{BINARYEN_VERSION}\"")) {
+        step.detail(crate::progress::ALREADY);
         return Ok(bin);
     }
-    eprintln!("xtask: installing binaryen {BINARYEN_VERSION} (wasm-opt) from npm");
     std::fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
-    crate::util::npm_install_into(
+    step.run(&mut npm_install_command(
         &prefix.to_string_lossy(),
         &format!("binaryen@{BINARYEN_VERSION}"),
-    )?;
+    ))?;
     Ok(bin)
 }
 
-/// The end-to-end tests' npm packages (playwright-core, typescript), from the lock file.
-pub fn ensure_e2e_packages() -> Result<(), String> {
+/// The end-to-end tests' npm packages (playwright-core, typescript, vite),
+/// from the lock file: installed again when any devDependency of
+/// tests/package.json is missing or at another version.
+pub fn ensure_e2e_packages(step: &Step) -> Result<(), String> {
     let dir = root().join("tests");
-    let installed =
-        std::fs::read_to_string(dir.join("node_modules/.package-lock.json")).unwrap_or_default();
-    if installed.contains("node_modules/playwright-core")
-        && installed.contains("node_modules/typescript")
-    {
+    let manifest = std::fs::read_to_string(dir.join("package.json"))
+        .map_err(|e| format!("cannot read tests/package.json: {e}"))?;
+    let wanted = manifest
+        .split("\"devDependencies\"")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .unwrap_or_default();
+    let installed = wanted
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .all(|(name, version)| {
+            let name = name.trim().trim_matches('"');
+            let version = version.trim().trim_end_matches(',').trim_matches('"');
+            let path = dir.join("node_modules").join(name).join("package.json");
+            std::fs::read_to_string(path)
+                .is_ok_and(|text| text.contains(&format!("\"version\": \"{version}\"")))
+        });
+    if installed {
+        step.detail(crate::progress::ALREADY);
         return Ok(());
     }
-    eprintln!("xtask: installing the end-to-end tests' npm packages");
     let mut c = cmd("npm", &["ci", "--no-audit", "--no-fund"]);
     c.current_dir(dir);
-    run_quiet(&mut c)
+    step.run(&mut c)
 }

@@ -58,7 +58,8 @@ pub fn output(c: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn describe(c: &Command) -> String {
+/// `c` as a shell-like line, for messages.
+pub fn describe(c: &Command) -> String {
     let mut s = c.get_program().to_string_lossy().into_owned();
     for a in c.get_args() {
         s.push(' ');
@@ -69,8 +70,8 @@ fn describe(c: &Command) -> String {
 
 /// `npm install` of `package` (a name@version or a tarball path) into
 /// `prefix`/node_modules, without touching any package.json or lock file.
-pub fn npm_install_into(prefix: &str, package: &str) -> Result<(), String> {
-    run_quiet(&mut cmd(
+pub fn npm_install_command(prefix: &str, package: &str) -> Command {
+    cmd(
         "npm",
         &[
             "install",
@@ -82,7 +83,7 @@ pub fn npm_install_into(prefix: &str, package: &str) -> Result<(), String> {
             prefix,
             package,
         ],
-    ))
+    )
 }
 
 /// Builds the release `pushwire` binary (and any extra packages).

@@ -1,0 +1,31 @@
+/* tslint:disable */
+/* eslint-disable */
+export const memory: WebAssembly.Memory;
+export const __wbg_handlerhandle_free: (a: number, b: number) => void;
+export const __wbg_sseclient_free: (a: number, b: number) => void;
+export const __wbg_sseparser_free: (a: number, b: number) => void;
+export const handlerhandle_remove: (a: number) => void;
+export const liveCounts: () => any;
+export const sseclient_close: (a: number) => void;
+export const sseclient_connect: (a: number) => void;
+export const sseclient_lastEventId: (a: number) => [number, number];
+export const sseclient_new: (a: number, b: number, c: any) => [number, number, number];
+export const sseclient_on: (a: number, b: number, c: number, d: any) => any;
+export const sseclient_state: (a: number) => [number, number];
+export const sseclient_stats: (a: number) => any;
+export const sseclient_url: (a: number) => [number, number];
+export const sseparser_feed: (a: number, b: any) => any;
+export const sseparser_finish: (a: number) => void;
+export const sseparser_lastEventId: (a: number) => [number, number];
+export const sseparser_new: () => number;
+export const wasm_bindgen__convert__closures_____invoke__h7a4a3852ca329a9b: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h4b536e035d7db686: (a: number, b: number) => void;
+export const __wbindgen_malloc: (a: number, b: number) => number;
+export const __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+export const __wbindgen_free: (a: number, b: number, c: number) => void;
+export const __wbindgen_exn_store: (a: number) => void;
+export const __externref_table_alloc: () => number;
+export const __wbindgen_externrefs: WebAssembly.Table;
+export const __wbindgen_destroy_closure: (a: number, b: number) => void;
+export const __externref_table_dealloc: (a: number) => void;
+export const __wbindgen_start: () => void;
