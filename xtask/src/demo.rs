@@ -65,8 +65,8 @@ pub fn run(flags: Vec<String>) -> Result<(), String> {
     let serve_step;
     if reuse {
         progress = Progress::new(&[
-            "install pushwire-client into www/node_modules (the committed build: it matches this checkout)",
-            "build the server (cargo, about 2 min the first time)",
+            "install pushwire-client into www/node_modules (the committed build, current)",
+            "build the server (about 1-3 min the first time)",
             "start the server",
         ]);
         std::thread::scope(|s| {
@@ -100,7 +100,7 @@ pub fn run(flags: Vec<String>) -> Result<(), String> {
         let n = steps.len();
         steps.extend([
             "install pushwire-client into www/node_modules".to_owned(),
-            "build the server (cargo, about 2 min the first time)".to_owned(),
+            "build the server (about 1-3 min the first time)".to_owned(),
             "start the server".to_owned(),
         ]);
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();

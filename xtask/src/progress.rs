@@ -79,6 +79,8 @@ fn terminal_width() -> usize {
             .parse()
             .ok()
     })
+    // A pseudo-terminal may report 0 columns.
+    .filter(|w| *w > 0)
     .unwrap_or(80)
 }
 
@@ -158,7 +160,7 @@ impl Shared {
             .started
             .iter()
             .position(Option::is_none)
-            .map(|i| format!(" (next: {})", self.steps[i]))
+            .map(|i| format!(" · next: {}", self.steps[i]))
             .unwrap_or_default()
     }
 
@@ -169,7 +171,7 @@ impl Shared {
                 .map(|t| t.elapsed())
                 .unwrap_or_default();
             line.push_str(&format!(
-                " | {}/{} {} {}",
+                " · {}/{} {} {}",
                 index + 1,
                 self.steps.len(),
                 self.steps[*index],
@@ -219,7 +221,7 @@ impl Shared {
                 last_plain = Instant::now();
                 eprintln!(
                     "{}",
-                    self.status_line(&state).replacen(" | ", " still: ", 1)
+                    self.status_line(&state).replacen(" · ", " still: ", 1)
                 );
             }
         }
@@ -269,7 +271,7 @@ impl Step {
                     let trimmed = line.trim_start();
                     let detail = if let Some(rest) = trimmed.strip_prefix("Compiling ") {
                         compiled += 1;
-                        Some(format!("{compiled} crates compiled, now {rest}"))
+                        Some(format!("{compiled} crates, compiling {rest}"))
                     } else if let Some(rest) = trimmed.strip_prefix("Downloaded ") {
                         Some(format!("downloaded {rest}"))
                     } else {
