@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use super::event_id::Epoch;
 use super::limits::HubLimits;
-use super::state::HubState;
-use super::{Hub, Shared};
+use super::state::{HubState, Shared};
+use super::Hub;
 use crate::stats::Stats;
 
 impl Default for Hub {

@@ -37,7 +37,7 @@ mod state;
 mod subscription;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
 use pushwire_protocol::names::RESERVED_EVENT_PREFIX;
 use pushwire_protocol::{encode_typed, Frame, Reset, ResetReason, TypedEvent};
@@ -53,11 +53,10 @@ pub use limits::{
 pub use replay::{Payload, StoredEvent};
 pub use subscription::Subscription;
 
-use event_id::{Epoch, EventId};
-use limits::HubLimits;
+use event_id::EventId;
 use queue::{frame_queue, TrySendError};
-use state::HubState;
-use subscription::{Registration, Unregister};
+use state::{HubState, Shared};
+use subscription::Registration;
 
 use crate::stats::{Stats, StatsSnapshot};
 
@@ -84,15 +83,6 @@ pub struct PollResult {
     pub last_id: String,
     /// More events are waiting after `last_id`.
     pub more: bool,
-}
-
-/// What every handle of one hub shares.
-#[derive(Debug)]
-struct Shared {
-    state: Mutex<HubState>,
-    epoch: Epoch,
-    limits: HubLimits,
-    stats: Arc<Stats>,
 }
 
 /// The topic hub: publish events to topics, subscribe to topics with
@@ -164,9 +154,7 @@ impl Hub {
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
-        // A panic while holding the lock leaves consistent data behind (every
-        // mutation is a single push/insert), so poisoning is not fatal.
-        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.lock()
     }
 
     /// A snapshot of the counters: topics, subscribers, events published,
@@ -393,11 +381,10 @@ impl Hub {
             st.subscriptions.insert(id, names);
         }
         drop(tx);
-        let shared: Arc<dyn Unregister> = self.shared.clone();
         Ok(Subscription::new(
             prelude,
             rx,
-            Registration::new(Arc::downgrade(&shared), id),
+            Registration::new(Arc::downgrade(&self.shared), id),
         ))
     }
 
@@ -458,12 +445,5 @@ impl Hub {
         for t in st.topics.values_mut() {
             t.subscribers.clear();
         }
-    }
-}
-
-impl Unregister for Shared {
-    fn unregister(&self, id: u64) {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.unregister(id);
     }
 }

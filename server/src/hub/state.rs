@@ -1,13 +1,39 @@
-//! What the hub lock guards: the global sequence, the topics (replay
-//! buffer and subscriber queues each) and the live subscriptions.
+//! What every handle of one hub shares, and what the hub lock guards: the
+//! global sequence, the topics (replay buffer and subscriber queues each)
+//! and the live subscriptions.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::event_id::Epoch;
 use super::limits::HubLimits;
 use super::queue::QueueSender;
 use super::replay::ReplayBuffer;
 use super::HubError;
+use crate::stats::Stats;
+
+/// What every handle of one hub shares.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) state: Mutex<HubState>,
+    pub(super) epoch: Epoch,
+    pub(super) limits: HubLimits,
+    pub(super) stats: Arc<Stats>,
+}
+
+impl Shared {
+    pub(super) fn lock(&self) -> MutexGuard<'_, HubState> {
+        // A panic while holding the lock leaves consistent data behind (every
+        // mutation is a single push/insert), so poisoning is not fatal.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Removes subscription `id` from every topic (its stream ends once drained).
+    pub(super) fn unregister(&self, id: u64) {
+        self.lock().unregister(id);
+    }
+}
 
 /// One topic: its replay buffer and the queues of its subscribers.
 #[derive(Debug)]

@@ -14,23 +14,17 @@ use bytes::Bytes;
 use futures_util::Stream;
 
 use super::queue::QueueReceiver;
-
-/// What a [`Registration`] calls back into when dropped: the hub's shared
-/// state. A trait, so that this file does not depend on the hub's.
-pub(crate) trait Unregister: std::fmt::Debug + Send + Sync {
-    /// Removes subscription `id` from every topic.
-    fn unregister(&self, id: u64);
-}
+use super::state::Shared;
 
 /// Unregisters a subscription from the hub when dropped.
 #[derive(Debug)]
-pub(crate) struct Registration {
-    hub: Weak<dyn Unregister>,
+pub(super) struct Registration {
+    hub: Weak<Shared>,
     id: u64,
 }
 
 impl Registration {
-    pub(crate) fn new(hub: Weak<dyn Unregister>, id: u64) -> Self {
+    pub(super) fn new(hub: Weak<Shared>, id: u64) -> Self {
         Registration { hub, id }
     }
 }
@@ -57,7 +51,7 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    pub(crate) fn new(
+    pub(super) fn new(
         prelude: VecDeque<Bytes>,
         queue: QueueReceiver,
         registration: Registration,

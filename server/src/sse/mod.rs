@@ -27,7 +27,6 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use http::{header, HeaderValue, StatusCode};
 use std::future::Future;
-use std::pin::Pin;
 
 use sync_wrapper::SyncStream;
 use tokio_util::sync::CancellationToken;
@@ -42,7 +41,7 @@ use crate::stats::Stats;
 use batch::Batched;
 use counted::Counted;
 use keep_alive::KeepAlive;
-use until::Until;
+use until::{Stop, Until};
 
 /// Encoded frames on their way to the socket, and how many frames a chunk
 /// holds (for the counters).
@@ -85,7 +84,7 @@ pub struct Sse {
     subscription: bool,
     keep_alive: Duration,
     lifetime: Option<Duration>,
-    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    shutdown: Option<Stop>,
     stats: Option<Arc<Stats>>,
 }
 

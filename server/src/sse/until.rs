@@ -9,26 +9,36 @@ use std::time::Duration;
 
 use futures_util::Stream;
 
+/// A signal that ends a stream.
+pub(crate) type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// Ends `S` on a shutdown signal or after a lifetime, whichever comes first.
 pub(crate) struct Until<S> {
     inner: S,
-    /// `None` for hub subscriptions: the hub ends those on shutdown, and
+    /// The shutdown signal and the lifetime as one boxed future: one field
+    /// in every held connection instead of two. `None` for a hub
+    /// subscription without a lifetime: the hub ends those on shutdown, and
     /// watching a token would cost two lock operations per delivery.
-    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    expiry: Option<Pin<Box<tokio::time::Sleep>>>,
+    stop: Option<Stop>,
     done: bool,
 }
 
 impl<S> Until<S> {
-    pub(crate) fn new(
-        inner: S,
-        shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-        lifetime: Option<Duration>,
-    ) -> Self {
+    pub(crate) fn new(inner: S, shutdown: Option<Stop>, lifetime: Option<Duration>) -> Self {
+        let stop: Option<Stop> = match (shutdown, lifetime) {
+            (None, None) => None,
+            (Some(shutdown), None) => Some(shutdown),
+            (None, Some(lifetime)) => Some(Box::pin(tokio::time::sleep(lifetime))),
+            (Some(shutdown), Some(lifetime)) => Some(Box::pin(async move {
+                tokio::select! {
+                    () = shutdown => {}
+                    () = tokio::time::sleep(lifetime) => {}
+                }
+            })),
+        };
         Until {
             inner,
-            shutdown,
-            expiry: lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
+            stop,
             done: false,
         }
     }
@@ -42,15 +52,11 @@ impl<S: Stream + Unpin> Stream for Until<S> {
         if this.done {
             return Poll::Ready(None);
         }
-        let expired = this
-            .expiry
+        if this
+            .stop
             .as_mut()
-            .is_some_and(|e| e.as_mut().poll(cx).is_ready());
-        let shut_down = this
-            .shutdown
-            .as_mut()
-            .is_some_and(|s| s.as_mut().poll(cx).is_ready());
-        if expired || shut_down {
+            .is_some_and(|stop| stop.as_mut().poll(cx).is_ready())
+        {
             this.done = true;
             return Poll::Ready(None);
         }
