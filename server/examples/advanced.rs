@@ -29,17 +29,6 @@ const DATA_EVENTS: u64 = 20;
 /// The reconnection delay sent with every `data` event.
 const RETRY: Duration = Duration::from_millis(3000);
 
-#[derive(Debug, serde::Deserialize)]
-struct Params {
-    /// Milliseconds between events.
-    #[serde(default = "default_interval_ms")]
-    interval_ms: u64,
-}
-
-fn default_interval_ms() -> u64 {
-    1000
-}
-
 fn demo(interval: Duration) -> Sse {
     Sse::new(async_stream::stream! {
         yield SseEvent::named(&Connection {
@@ -77,8 +66,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = common::Args::parse("advanced", &[])?;
     let routes = warp::path::end()
         .and(warp::get())
-        .and(warp::query::<Params>())
-        .map(|p: Params| demo(Duration::from_millis(p.interval_ms)));
+        .and(warp::query::<common::Pace>())
+        .map(|pace: common::Pace| demo(pace.interval()));
 
     common::serve(routes, args.addr).await
 }

@@ -22,17 +22,6 @@ use warp::Filter;
 /// Events in the stream.
 const COUNT: u64 = 10;
 
-#[derive(Debug, serde::Deserialize)]
-struct Params {
-    /// Milliseconds between events (the first goes at once).
-    #[serde(default = "default_interval_ms")]
-    interval_ms: u64,
-}
-
-fn default_interval_ms() -> u64 {
-    1000
-}
-
 /// `0` … `9`, then `pushwire.end`.
 fn counter(interval: Duration) -> Sse {
     Sse::new(async_stream::stream! {
@@ -52,8 +41,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = common::Args::parse("basic", &[])?;
     let routes = warp::path::end()
         .and(warp::get())
-        .and(warp::query::<Params>())
-        .map(|p: Params| counter(Duration::from_millis(p.interval_ms)));
+        .and(warp::query::<common::Pace>())
+        .map(|pace: common::Pace| counter(pace.interval()));
 
     common::serve(routes, args.addr).await
 }

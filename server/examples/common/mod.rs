@@ -5,7 +5,7 @@
 #![allow(dead_code, clippy::print_stdout)] // not every example uses all of it
 
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use warp::{Filter, Reply};
 
@@ -56,6 +56,25 @@ impl Args {
             .iter()
             .find(|(name, _)| *name == flag)
             .map_or(0, |(_, value)| *value)
+    }
+}
+
+/// The `?interval_ms=N` query of a paced stream: milliseconds between
+/// events, one second when not given (a test asks for a few ms).
+#[derive(Debug, serde::Deserialize)]
+pub struct Pace {
+    #[serde(default = "one_second_ms")]
+    interval_ms: u64,
+}
+
+fn one_second_ms() -> u64 {
+    1000
+}
+
+impl Pace {
+    /// The interval between events.
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
     }
 }
 
