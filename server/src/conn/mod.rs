@@ -89,7 +89,10 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
             () = app.shutdown.cancelled() => break,
         };
         let Some(guard) = limit.admit(peer) else {
-            tokio::spawn(reject_full(socket));
+            // Tracked like every connection task: shutdown waits for the
+            // 503 to be written (within the grace period) instead of
+            // cutting it off.
+            tracker.spawn(reject_full(socket));
             continue;
         };
         // Events must leave at once, not wait for Nagle to coalesce them.
