@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::stream::{BoxStream, StreamExt};
 use pushwire_protocol::{Close, Connection, DemoData};
 
-use super::{end_event, event, Resume};
+use super::{event, Resume};
 use crate::clock::now_ms;
 use crate::sse::SseEvent;
 
@@ -90,9 +90,7 @@ pub(crate) fn stream(
                 yield frame;
             }
         }
-        if let Some(end) = end_event() {
-            yield end;
-        }
+        yield SseEvent::end();
     }
     .boxed()
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::stream::{BoxStream, StreamExt};
 
-use super::{end_event, Resume};
+use super::Resume;
 use crate::sse::SseEvent;
 
 /// Events sent when `count` is not given.
@@ -45,9 +45,7 @@ pub fn stream(
             let text = n.to_string();
             yield SseEvent::text(text.clone()).id(text);
         }
-        if let Some(end) = end_event() {
-            yield end;
-        }
+        yield SseEvent::end();
     }
     .boxed()
 }

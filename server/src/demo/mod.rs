@@ -87,8 +87,3 @@ pub(crate) fn event<T: TypedEvent>(id: Option<&str>, value: &T) -> Option<SseEve
         }
     }
 }
-
-/// The `pushwire.end` event closing every finite stream.
-pub(crate) fn end_event() -> Option<SseEvent> {
-    Some(SseEvent::end())
-}

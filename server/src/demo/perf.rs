@@ -8,7 +8,7 @@ use futures_util::stream::{BoxStream, StreamExt};
 use pushwire_protocol::{PerformanceData, PerformanceSummary};
 use tokio::time::MissedTickBehavior;
 
-use super::{end_event, event, Resume};
+use super::{event, Resume};
 use crate::clock::now_ms;
 use crate::sse::SseEvent;
 
@@ -78,9 +78,7 @@ pub(crate) fn stream(
         if let Some(summary) = event(None, &summarise(sent, started.elapsed())) {
             yield summary;
         }
-        if let Some(end) = end_event() {
-            yield end;
-        }
+        yield SseEvent::end();
     }
     .boxed()
 }
