@@ -37,6 +37,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use warp::reply::Response;
+use warp::Reply;
 
 use super::head::{read_head, wants_keep_alive, Head};
 use super::response::{write_response, After};
@@ -127,7 +128,7 @@ pub(crate) async fn serve<R: Routes>(
                     );
                     write_response(
                         &socket,
-                        err.to_response(),
+                        err.into_response(),
                         Version::HTTP_11,
                         false,
                         &mut buf,
@@ -138,7 +139,7 @@ pub(crate) async fn serve<R: Routes>(
                 return Ok(Outcome::Closed);
             }
             Head::Invalid(status, message) => {
-                let res = ApiError::new(status, message).to_response();
+                let res = ApiError::new(status, message).into_response();
                 write_response(&socket, res, Version::HTTP_11, false, &mut buf).await?;
                 close_gracefully(&mut socket).await;
                 return Ok(Outcome::Closed);

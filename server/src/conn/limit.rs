@@ -20,6 +20,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use warp::Reply;
 
 use crate::stats::Stats;
 use crate::web::error::ApiError;
@@ -97,7 +98,7 @@ pub(crate) async fn reject_full(socket: TcpStream) {
             StatusCode::SERVICE_UNAVAILABLE,
             "server is at its connection limit; retry later",
         )
-        .to_response();
+        .into_response();
         res.headers_mut().insert(
             http::header::CONNECTION,
             http::HeaderValue::from_static("close"),

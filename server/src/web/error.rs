@@ -62,11 +62,6 @@ impl ApiError {
         &self.message
     }
 
-    /// The JSON response, keeping the error.
-    pub(crate) fn to_response(&self) -> Response {
-        self.clone().into_response()
-    }
-
     /// As a warp rejection, to leave a filter chain.
     pub fn reject(self) -> Rejection {
         warp::reject::custom(self)

@@ -10,6 +10,7 @@ pub(crate) mod subscribe;
 
 use http::{header, HeaderValue};
 use warp::reply::Response;
+use warp::Reply;
 
 use super::error::ApiError;
 
@@ -18,7 +19,7 @@ pub(crate) type Result<T> = std::result::Result<T, ApiError>;
 
 /// A handler's answer: its response, or its error as JSON.
 pub(crate) fn respond(result: Result<Response>) -> Response {
-    result.unwrap_or_else(|e| e.to_response())
+    result.unwrap_or_else(|e| e.into_response())
 }
 
 /// Checks a topic name from the path before anything else about the request.
