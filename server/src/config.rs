@@ -30,6 +30,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 4_000;
 /// Longest life of one SSE connection; 0 = unlimited.
 pub const DEFAULT_STREAM_LIFETIME_MS: u64 = 0;
+/// Longest a client may take to send a request head and its body, in
+/// milliseconds; also how long an idle keep-alive connection is kept.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// `Retry-After` sent with a 503 when the server is full, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
@@ -96,6 +99,12 @@ pub struct Config {
     #[arg(long, env = "PUSHWIRE_STREAM_LIFETIME_MS", default_value_t = DEFAULT_STREAM_LIFETIME_MS)]
     pub stream_lifetime_ms: u64,
 
+    /// Milliseconds a client may take to send a request head and body (408
+    /// past it); also how long an idle keep-alive connection is kept.
+    #[arg(long, env = "PUSHWIRE_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: u64,
+
     /// Milliseconds open connections get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "PUSHWIRE_SHUTDOWN_GRACE_MS", default_value_t = DEFAULT_SHUTDOWN_GRACE_MS)]
     pub shutdown_grace_ms: u64,
@@ -120,6 +129,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             stream_lifetime_ms: DEFAULT_STREAM_LIFETIME_MS,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
+            request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
         }
     }
 }
@@ -162,6 +172,11 @@ impl Config {
     /// Stream lifetime, if limited.
     pub fn stream_lifetime(&self) -> Option<Duration> {
         (self.stream_lifetime_ms > 0).then(|| Duration::from_millis(self.stream_lifetime_ms))
+    }
+
+    /// The request timeout as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
     }
 
     /// Monitoring sample interval as a duration.

@@ -33,6 +33,9 @@ pub mod filters;
 pub mod hub;
 pub mod sse;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 mod clock;
 mod conn;
 mod demo;

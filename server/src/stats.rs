@@ -21,6 +21,8 @@ pub(crate) struct Stats {
     bytes_written: AtomicU64,
     subscribers_cut_off: AtomicU64,
     requests_total: AtomicU64,
+    panics: AtomicU64,
+    events_evicted: AtomicU64,
     response_time_sum_us: AtomicU64,
     response_time_count: AtomicU64,
 }
@@ -38,6 +40,8 @@ impl Default for Stats {
             bytes_written: AtomicU64::new(0),
             subscribers_cut_off: AtomicU64::new(0),
             requests_total: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+            events_evicted: AtomicU64::new(0),
             response_time_sum_us: AtomicU64::new(0),
             response_time_count: AtomicU64::new(0),
         }
@@ -65,8 +69,13 @@ pub struct StatsSnapshot {
     pub streams_open: u64,
     /// Live hub subscriptions.
     pub subscribers: u64,
-    /// Topics in the hub.
+    /// Topics in the hub: those holding events and those only waited on.
     pub topics: u64,
+    /// Bytes of encoded events kept for replay (bounded by `--replay-max-bytes`).
+    pub replay_bytes: u64,
+    /// Events evicted from replay to stay within its byte budget or a
+    /// topic's event count.
+    pub events_evicted: u64,
     /// Events published to the hub.
     pub events_published: u64,
     /// SSE frames written to clients (heartbeats included).
@@ -77,6 +86,8 @@ pub struct StatsSnapshot {
     pub subscribers_cut_off: u64,
     /// HTTP requests answered.
     pub requests_total: u64,
+    /// Panics caught in connection tasks (each a bug: please report it).
+    pub panics: u64,
     /// Seconds since the hub was built.
     pub uptime_seconds: f64,
     /// The hub's epoch: the first part of every event id it issues.
@@ -85,19 +96,22 @@ pub struct StatsSnapshot {
 
 impl Stats {
     /// A snapshot of the counters, with the hub's own figures.
-    pub(crate) fn snapshot(&self, topics: usize, subscribers: usize, epoch: &str) -> StatsSnapshot {
+    pub(crate) fn snapshot(&self, hub: HubFigures, epoch: &str) -> StatsSnapshot {
         StatsSnapshot {
             connections_open: self.connections_open.load(Relaxed),
             connections_total: self.connections_total.load(Relaxed),
             connections_rejected: self.connections_rejected.load(Relaxed),
             streams_open: self.streams_open.load(Relaxed),
-            subscribers: subscribers as u64,
-            topics: topics as u64,
+            subscribers: hub.subscribers as u64,
+            topics: hub.topics as u64,
+            replay_bytes: hub.replay_bytes as u64,
+            events_evicted: self.events_evicted.load(Relaxed),
             events_published: self.events_published.load(Relaxed),
             frames_written: self.frames_written.load(Relaxed),
             bytes_written: self.bytes_written.load(Relaxed),
             subscribers_cut_off: self.subscribers_cut_off.load(Relaxed),
             requests_total: self.requests_total.load(Relaxed),
+            panics: self.panics.load(Relaxed),
             uptime_seconds: self.uptime().as_secs_f64(),
             epoch: epoch.to_owned(),
         }
@@ -111,6 +125,17 @@ impl Stats {
     /// Counts one subscriber cut off for falling behind.
     pub(crate) fn count_cut_off(&self) {
         self.subscribers_cut_off.fetch_add(1, Relaxed);
+    }
+
+    /// Counts events evicted from replay.
+    #[allow(dead_code)] // used by the byte budget, next commit
+    pub(crate) fn count_evicted(&self, events: u64) {
+        self.events_evicted.fetch_add(events, Relaxed);
+    }
+
+    /// Counts a panic caught in a connection task.
+    pub(crate) fn count_panic(&self) {
+        self.panics.fetch_add(1, Relaxed);
     }
 
     /// Counts frames and bytes handed to the socket.
@@ -141,9 +166,17 @@ impl Stats {
     }
 }
 
+/// The hub's own figures, read under its lock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HubFigures {
+    pub(crate) topics: usize,
+    pub(crate) subscribers: usize,
+    pub(crate) replay_bytes: usize,
+}
+
 /// Renders a snapshot in the Prometheus text exposition format.
 pub(crate) fn prometheus(s: &StatsSnapshot) -> String {
-    let rows: [(&str, &str, &str, f64); 12] = [
+    let rows: [(&str, &str, &str, f64); 15] = [
         (
             "pushwire_connections_open",
             "gauge",
@@ -181,6 +214,18 @@ pub(crate) fn prometheus(s: &StatsSnapshot) -> String {
             s.topics as f64,
         ),
         (
+            "pushwire_replay_bytes",
+            "gauge",
+            "Bytes of encoded events kept for replay.",
+            s.replay_bytes as f64,
+        ),
+        (
+            "pushwire_events_evicted_total",
+            "counter",
+            "Events evicted from replay (byte budget or per-topic count).",
+            s.events_evicted as f64,
+        ),
+        (
             "pushwire_events_published_total",
             "counter",
             "Events published to the hub.",
@@ -209,6 +254,12 @@ pub(crate) fn prometheus(s: &StatsSnapshot) -> String {
             "counter",
             "HTTP requests answered.",
             s.requests_total as f64,
+        ),
+        (
+            "pushwire_panics_total",
+            "counter",
+            "Panics caught in connection tasks.",
+            s.panics as f64,
         ),
         (
             "pushwire_uptime_seconds",

@@ -5,16 +5,23 @@
 //! The lean path has already read part of the connection when it finds such
 //! a request; [`Prefixed`] replays those bytes in front of the socket, so
 //! hyper sees the connection from its first unanswered byte. From then on
-//! hyper owns the connection, with its own buffers.
+//! hyper owns the connection, with its own buffers, held to the lean
+//! path's rules: every request passes [`check_request`], a head is at most
+//! [`MAX_REQUEST_HEAD`] bytes (hyper's read buffer is sized to it, so a
+//! larger head is answered `431`), and a body must arrive within the
+//! request timeout ([`DeadlineBody`]). An error answered here closes the
+//! connection.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::server::conn::http1 as hyper_http1;
 use hyper::service::service_fn;
@@ -24,9 +31,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tower_service::Service;
 use warp::reply::Response;
+use warp::Reply;
 
-use super::lean::HEADER_READ_TIMEOUT;
+use super::head::{check_request, MAX_REQUEST_HEAD};
+use super::panics::{answer_or_500, closing};
 use crate::stats::Stats;
+use crate::web::error::ApiError;
+
+/// hyper refuses a read buffer under 8 KiB.
+const HYPER_MIN_BUF: usize = 8 * 1024;
 
 /// Serves `socket` with hyper until it closes, the server shuts down
 /// (through `watcher`), or the connection fails.
@@ -35,24 +48,38 @@ pub(crate) async fn serve<R>(
     routes: &R,
     stats: &Arc<Stats>,
     watcher: Watcher,
+    request_timeout: Duration,
 ) -> Result<(), hyper::Error>
 where
-    R: Service<http::Request<Incoming>, Response = Response, Error = Infallible> + Clone,
+    R: Service<http::Request<DeadlineBody>, Response = Response, Error = Infallible> + Clone,
     R::Future: Send + 'static,
 {
-    let svc = service_fn(move |req| {
+    let svc = service_fn(move |req: http::Request<Incoming>| {
         let started = Instant::now();
         let mut routes = routes.clone();
         let stats = stats.clone();
         async move {
-            let res = routes.call(req).await;
+            let res = match check_request(&req) {
+                Err((status, message)) => closing(ApiError::new(status, message).into_response()),
+                Ok(()) => {
+                    let req = req.map(|body| DeadlineBody::new(body, request_timeout));
+                    let answer = async move {
+                        match routes.call(req).await {
+                            Ok(res) => res,
+                            Err(never) => match never {},
+                        }
+                    };
+                    answer_or_500(answer, &stats).await
+                }
+            };
             stats.record_response(started.elapsed());
-            res
+            Ok::<_, Infallible>(res)
         }
     });
     let conn = hyper_http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(request_timeout)
+        .max_buf_size(MAX_REQUEST_HEAD.max(HYPER_MIN_BUF))
         .serve_connection(TokioIo::new(socket), svc);
     // Boxed, so the (rarer) hyper connections' state does not size every
     // connection's task.
@@ -115,5 +142,56 @@ impl AsyncWrite for Prefixed {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().socket).poll_shutdown(cx)
+    }
+}
+
+/// A request body that must arrive in full within the request timeout,
+/// counted from the end of its head: a client that stops sending half-way
+/// gets an error (the publish route answers it `408`) instead of holding
+/// the connection forever.
+#[derive(Debug)]
+pub(crate) struct DeadlineBody {
+    body: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl DeadlineBody {
+    fn new(body: Incoming, timeout: Duration) -> Self {
+        DeadlineBody {
+            body,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+}
+
+/// The error of a body that did not arrive in time.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body was not received in time")]
+pub(crate) struct BodyTimedOut;
+
+impl Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut)))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }

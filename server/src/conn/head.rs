@@ -67,36 +67,13 @@ async fn read_body(socket: &TcpStream, buf: &mut BytesMut, len: usize) -> io::Re
 pub(crate) async fn read_head(socket: &TcpStream, buf: &mut BytesMut) -> io::Result<Head> {
     loop {
         if !buf.is_empty() {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut parsed = httparse::Request::new(&mut headers);
-            match parsed.parse(buf) {
-                Ok(httparse::Status::Complete(len)) => {
-                    let head = to_request(&parsed);
-                    if let Head::Request(_, body_len) = head {
-                        buf.advance(len);
-                        return read_body(socket, buf, body_len).await.map(|()| head);
-                    }
-                    return Ok(head);
+            match parse_head(buf) {
+                Parsed::Complete(head @ Head::Request(_, body_len), len) => {
+                    buf.advance(len);
+                    return read_body(socket, buf, body_len).await.map(|()| head);
                 }
-                Ok(httparse::Status::Partial) if buf.len() >= MAX_REQUEST_HEAD => {
-                    return Ok(Head::Invalid(
-                        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                        "request head too large",
-                    ));
-                }
-                Ok(httparse::Status::Partial) => {}
-                Err(httparse::Error::TooManyHeaders) => {
-                    return Ok(Head::Invalid(
-                        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                        "too many request headers",
-                    ));
-                }
-                Err(_) => {
-                    return Ok(Head::Invalid(
-                        StatusCode::BAD_REQUEST,
-                        "malformed HTTP request",
-                    ))
-                }
+                Parsed::Complete(head, _) => return Ok(head),
+                Parsed::Partial => {}
             }
         }
         if !read_more(socket, buf, HEAD_BUFFER).await? {
@@ -105,45 +82,87 @@ pub(crate) async fn read_head(socket: &TcpStream, buf: &mut BytesMut) -> io::Res
     }
 }
 
-/// The request, if it is one we serve ourselves: any method but `HEAD`
-/// (whose responses hyper knows to send without a body), no upgrade, no
-/// `Expect`, and a body of at most [`MAX_INLINE_BODY`] bytes given by
-/// `Content-Length` (chunked or larger bodies go to hyper, which streams
-/// them).
-fn to_request(parsed: &httparse::Request<'_, '_>) -> Head {
-    let Some(method) = parsed.method.filter(|m| *m != "HEAD") else {
-        return Head::ForHyper;
+/// What the bytes read so far hold.
+pub(crate) enum Parsed {
+    /// A complete head of this many bytes, and what to do with it.
+    Complete(Head, usize),
+    /// The head is not complete yet: read more.
+    Partial,
+}
+
+/// Parses the request head at the start of `buf`: pure, so that the fuzz
+/// targets and the differential test drive exactly what the server runs.
+pub(crate) fn parse_head(buf: &[u8]) -> Parsed {
+    let too_large = || {
+        Parsed::Complete(
+            Head::Invalid(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "request head too large",
+            ),
+            0,
+        )
     };
-    let mut body_len: Option<usize> = None;
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    match parsed.parse(buf) {
+        // However the head arrived (in one write or several), its size is
+        // what counts.
+        Ok(httparse::Status::Complete(len)) if len > MAX_REQUEST_HEAD => too_large(),
+        Ok(httparse::Status::Complete(len)) => Parsed::Complete(to_request(&parsed), len),
+        Ok(httparse::Status::Partial) if buf.len() >= MAX_REQUEST_HEAD => too_large(),
+        Ok(httparse::Status::Partial) => Parsed::Partial,
+        Err(httparse::Error::TooManyHeaders) => Parsed::Complete(
+            Head::Invalid(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "too many request headers",
+            ),
+            0,
+        ),
+        Err(_) => Parsed::Complete(
+            Head::Invalid(StatusCode::BAD_REQUEST, "malformed HTTP request"),
+            0,
+        ),
+    }
+}
+
+/// A `Content-Length` value: digits only (RFC 9112 §6.2). `+12`, `0x10`,
+/// `12\u{a0}` and the empty string are refused, as is a length that does
+/// not fit a `u64`.
+pub(crate) fn content_length(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(value).ok()?.parse().ok()
+}
+
+/// The request and what to do with it. It is served here unless hyper
+/// must serve it: `HEAD` (whose responses hyper knows to send without a
+/// body), an upgrade, `Expect`, or a body that is chunked or larger than
+/// [`MAX_INLINE_BODY`] bytes (hyper streams those). Either way the head is
+/// checked first, so what hyper receives has passed the same rules.
+fn to_request(parsed: &httparse::Request<'_, '_>) -> Head {
+    let invalid = Head::Invalid(StatusCode::BAD_REQUEST, "malformed HTTP request");
+    let mut body_len: Option<u64> = None;
+    let mut for_hyper = parsed.method == Some("HEAD");
     for h in parsed.headers.iter() {
         if h.name.eq_ignore_ascii_case("transfer-encoding")
             || h.name.eq_ignore_ascii_case("upgrade")
             || h.name.eq_ignore_ascii_case("expect")
         {
-            return Head::ForHyper;
+            for_hyper = true;
         }
         if h.name.eq_ignore_ascii_case("content-length") {
-            let len = std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok());
-            match len {
+            match content_length(h.value) {
                 // Two different lengths are a request smuggling attempt.
                 Some(len) if body_len.is_none_or(|b| b == len) => body_len = Some(len),
-                _ => {
-                    return Head::Invalid(StatusCode::BAD_REQUEST, "invalid Content-Length");
-                }
+                _ => return Head::Invalid(StatusCode::BAD_REQUEST, "invalid Content-Length"),
             }
         }
     }
-    let body_len = body_len.unwrap_or(0);
-    if body_len > MAX_INLINE_BODY {
-        return Head::ForHyper;
-    }
-    let invalid = Head::Invalid(StatusCode::BAD_REQUEST, "malformed HTTP request");
-    let Ok(uri) = parsed.path.unwrap_or("").parse::<Uri>() else {
+    let (Some(method), Some(path)) = (parsed.method, parsed.path) else {
         return invalid;
     };
-    let Ok(method) = Method::from_bytes(method.as_bytes()) else {
+    let (Ok(method), Ok(uri)) = (Method::from_bytes(method.as_bytes()), path.parse::<Uri>()) else {
         return invalid;
     };
     let mut request = Request::new(Full::new(Bytes::new()));
@@ -165,7 +184,44 @@ fn to_request(parsed: &httparse::Request<'_, '_>) -> Head {
         };
         headers.append(name, value);
     }
-    Head::Request(Box::new(request), body_len)
+    if let Err((status, message)) = check_request(&request) {
+        return Head::Invalid(status, message);
+    }
+    match usize::try_from(body_len.unwrap_or(0)) {
+        Ok(len) if !for_hyper && len <= MAX_INLINE_BODY => Head::Request(Box::new(request), len),
+        _ => Head::ForHyper,
+    }
+}
+
+/// Rules every request must pass before it reaches the routes, on the lean
+/// path and on hyper's alike:
+///
+/// * the target is a path (origin-form, or absolute-form whose path is
+///   used): an authority-form target (`GET host:443`) or `*` names no
+///   resource here, and warp's path filters assume a leading `/`;
+/// * HTTP/1.1 carries exactly one `Host` (RFC 9112 §3.2), HTTP/1.0 at most one;
+/// * the path holds no encoded NUL, which no file name or topic can contain.
+pub(crate) fn check_request<B>(request: &Request<B>) -> Result<(), (StatusCode, &'static str)> {
+    let bad = |message| Err((StatusCode::BAD_REQUEST, message));
+    let path = request.uri().path();
+    if !path.starts_with('/') {
+        return bad("the request target must be a path starting with /");
+    }
+    let hosts = request.headers().get_all(header::HOST).iter().count();
+    if hosts > 1 {
+        return bad("more than one Host header");
+    }
+    if hosts == 0 && request.version() != Version::HTTP_10 {
+        return bad("HTTP/1.1 requests need a Host header");
+    }
+    if path
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    {
+        return bad("the path must not contain NUL (%00)");
+    }
+    Ok(())
 }
 
 pub(crate) fn has_token(headers: &http::HeaderMap, name: HeaderName, token: &str) -> bool {

@@ -19,8 +19,10 @@
 //!
 //! Limits: [`MAX_REQUEST_HEAD`](super::head::MAX_REQUEST_HEAD) bytes and
 //! [`MAX_HEADERS`](super::head::MAX_HEADERS) headers per request head (`431`
-//! past either), [`HEADER_READ_TIMEOUT`] to send a request, conflicting
-//! `Content-Length`s are `400`, and
+//! past either, however many writes the head came in), the server's
+//! request timeout (`--request-timeout-ms`) to send a request head and
+//! body, `Content-Length` of digits only and never two different ones
+//! (`400`), exactly one `Host` (`400`), and
 //! [`WRITE_STALL_TIMEOUT`](super::response::WRITE_STALL_TIMEOUT) for a client
 //! that stops reading altogether.
 
@@ -40,13 +42,11 @@ use warp::reply::Response;
 use warp::Reply;
 
 use super::head::{read_head, wants_keep_alive, Head};
+use super::panics::answer_or_500;
 use super::response::{write_response, After};
 use crate::stats::Stats;
 use crate::web::error::ApiError;
 
-/// Longest a client may take to send a request head and body (and longest
-/// an idle keep-alive connection waits for the next one).
-pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// After answering and before closing, how long the server keeps reading
 /// (and discarding) what the client still sends, and at most how much: a
 /// close with unread bytes makes the kernel send a reset, and the client
@@ -91,12 +91,15 @@ where
 }
 
 /// Serves requests on `socket` until it closes, the server shuts down, or a
-/// request arrives that hyper must serve.
+/// request arrives that hyper must serve. `request_timeout` bounds how long
+/// a client may take to send a request head and body, and how long an idle
+/// keep-alive connection waits for the next request.
 pub(crate) async fn serve<R: Routes>(
     mut socket: TcpStream,
     routes: &R,
     stats: &Stats,
     shutdown: &CancellationToken,
+    request_timeout: Duration,
 ) -> io::Result<Outcome> {
     let mut buf = BytesMut::new();
     loop {
@@ -104,7 +107,7 @@ pub(crate) async fn serve<R: Routes>(
         // inline their size would stay in the task for the whole stream.
         let head = Box::pin(async {
             tokio::select! {
-                head = tokio::time::timeout(HEADER_READ_TIMEOUT, read_head(&socket, &mut buf)) => match head {
+                head = tokio::time::timeout(request_timeout, read_head(&socket, &mut buf)) => match head {
                     Ok(head) => head,
                     Err(_) => Ok(Head::TimedOut),
                 },
@@ -152,7 +155,7 @@ pub(crate) async fn serve<R: Routes>(
         let version = request.version();
         let keep_alive = wants_keep_alive(&request);
         let started = Instant::now();
-        let res = routes.answer(request).await;
+        let res = answer_or_500(routes.answer(request), stats).await;
         stats.record_response(started.elapsed());
         match write_response(&socket, res, version, keep_alive, &mut buf).await? {
             After::KeepAlive => {}
@@ -217,7 +220,7 @@ mod size_tests {
             .await
             .unwrap();
         let (stats, token) = (Stats::default(), CancellationToken::new());
-        let fut = serve(socket, &NoRoutes, &stats, &token);
+        let fut = serve(socket, &NoRoutes, &stats, &token, Duration::from_secs(1));
         let size = std::mem::size_of_val(&fut);
         assert!(size <= 1152, "the connection future grew to {size} bytes");
     }

@@ -42,16 +42,18 @@ use crate::demo::monitoring;
 use crate::stats::Stats;
 use crate::web::routes;
 use crate::web::App;
-use handoff::Prefixed;
+use handoff::{DeadlineBody, Prefixed};
 use lean::Outcome;
 use limit::{reject_full, ConnectionGuard, ConnectionLimit};
 
 mod handoff;
-mod head;
+pub(crate) mod head;
 mod lean;
 mod limit;
+mod panics;
 mod response;
 
+pub(crate) use handoff::BodyTimedOut;
 pub use head::MAX_REQUEST_HEAD;
 
 /// How long the accept loop pauses after an accept error such as EMFILE,
@@ -71,6 +73,7 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
         routes: warp::service(routes::routes(app.clone())),
         stats: app.stats.clone(),
         shutdown: app.shutdown.clone(),
+        request_timeout: app.config.request_timeout(),
     });
     let limit = ConnectionLimit::new(app.config.max_connections, app.stats.clone());
     let graceful = GracefulShutdown::new();
@@ -129,17 +132,12 @@ struct ConnectionShared<R> {
     routes: R,
     stats: Arc<Stats>,
     shutdown: tokio_util::sync::CancellationToken,
+    request_timeout: Duration,
 }
 
 /// One connection: served by [`lean`] while its requests are ones it
-/// serves (event streams, small bodies), by hyper from the first that is not.
-///
-/// A plain `fn` returning an `async move` block, not an `async fn`: the
-/// block holds what it captures once, where an `async fn` keeps its
-/// arguments apart from the locals they move into, so that every byte of
-/// the guard counted twice in every connection's task (measured: the task
-/// is 96 B smaller this way).
-#[allow(clippy::manual_async_fn)] // on purpose: see above
+/// serves (event streams, small bodies), by hyper from the first that is
+/// not; a panic anywhere in it is contained ([`panics`]).
 fn serve_connection<R>(
     socket: TcpStream,
     guard: ConnectionGuard,
@@ -149,14 +147,49 @@ fn serve_connection<R>(
 where
     R: lean::Routes
         + Service<
-            http::Request<hyper::body::Incoming>,
+            http::Request<DeadlineBody>,
             Response = warp::reply::Response,
             Error = std::convert::Infallible,
         > + Clone,
-    <R as Service<http::Request<hyper::body::Incoming>>>::Future: Send + 'static,
+    <R as Service<http::Request<DeadlineBody>>>::Future: Send + 'static,
+{
+    let stats = shared.stats.clone();
+    panics::contain(connection(socket, guard, shared, watcher), stats)
+}
+
+/// [`serve_connection`]'s work, inside its panic boundary.
+///
+/// A plain `fn` returning an `async move` block, not an `async fn`: the
+/// block holds what it captures once, where an `async fn` keeps its
+/// arguments apart from the locals they move into, so that every byte of
+/// the guard counted twice in every connection's task (measured: the task
+/// is 96 B smaller this way).
+#[allow(clippy::manual_async_fn)] // on purpose: see above
+fn connection<R>(
+    socket: TcpStream,
+    guard: ConnectionGuard,
+    shared: Arc<ConnectionShared<R>>,
+    watcher: Watcher,
+) -> impl Future<Output = ()> + Send
+where
+    R: lean::Routes
+        + Service<
+            http::Request<DeadlineBody>,
+            Response = warp::reply::Response,
+            Error = std::convert::Infallible,
+        > + Clone,
+    <R as Service<http::Request<DeadlineBody>>>::Future: Send + 'static,
 {
     async move {
-        let outcome = lean::serve(socket, &shared.routes, &shared.stats, &shared.shutdown).await;
+        let timeout = shared.request_timeout;
+        let outcome = lean::serve(
+            socket,
+            &shared.routes,
+            &shared.stats,
+            &shared.shutdown,
+            timeout,
+        )
+        .await;
         let socket = match outcome {
             Ok(Outcome::Closed) => return,
             Ok(Outcome::HandOff(socket, read)) => Prefixed::new(socket, read),
@@ -165,7 +198,9 @@ where
                 return;
             }
         };
-        if let Err(err) = handoff::serve(socket, &shared.routes, &shared.stats, watcher).await {
+        if let Err(err) =
+            handoff::serve(socket, &shared.routes, &shared.stats, watcher, timeout).await
+        {
             tracing::debug!(%err, peer = %guard.peer(), "connection ended with an error");
         }
     }
@@ -198,6 +233,7 @@ mod size_tests {
             routes: warp::service(routes::routes(app.clone())),
             stats: app.stats.clone(),
             shutdown: app.shutdown.clone(),
+            request_timeout: app.config.request_timeout(),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let socket = TcpStream::connect(listener.local_addr().unwrap())

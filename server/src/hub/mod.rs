@@ -58,7 +58,7 @@ use queue::{frame_queue, TrySendError};
 use state::{HubState, Shared};
 use subscription::Registration;
 
-use crate::stats::{Stats, StatsSnapshot};
+use crate::stats::{HubFigures, Stats, StatsSnapshot};
 
 /// Where a published event ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,13 +160,17 @@ impl Hub {
     /// A snapshot of the counters: topics, subscribers, events published,
     /// frames written… (plain values, read at one moment).
     pub fn stats(&self) -> StatsSnapshot {
-        let (topics, subscribers) = {
+        let figures = {
             let st = self.lock();
-            (st.topics.len(), st.subscriptions.len())
+            HubFigures {
+                topics: st.topics.len(),
+                subscribers: st.subscriptions.len(),
+                replay_bytes: 0,
+            }
         };
         self.shared
             .stats
-            .snapshot(topics, subscribers, &self.shared.epoch.to_string())
+            .snapshot(figures, &self.shared.epoch.to_string())
     }
 
     fn head_id(&self, st: &HubState) -> String {

@@ -11,6 +11,7 @@ use warp::reply::Response;
 use warp::Reply;
 
 use super::{check_topic, Result};
+use crate::conn::BodyTimedOut;
 use crate::hub::Payload;
 use crate::web::error::ApiError;
 use crate::web::App;
@@ -42,12 +43,17 @@ struct PublishResponse<'a> {
 
 /// Checks the bearer token when one is configured, in constant time
 /// (`subtle`), so timing does not reveal how much of a guess was right.
+/// The scheme is case-insensitive (RFC 9110 §11.1); an empty token is
+/// refused before any comparison.
 pub(crate) fn authorize(app: &App, authorization: Option<&str>) -> Result<()> {
     let Some(expected) = app.config.publish_token.as_deref() else {
         return Ok(());
     };
-    let given = authorization.and_then(|h| h.strip_prefix("Bearer "));
-    match given {
+    match authorization.and_then(bearer_token) {
+        Some("") => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "the bearer token is empty",
+        )),
         Some(token) if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
         Some(_) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -60,6 +66,18 @@ pub(crate) fn authorize(app: &App, authorization: Option<&str>) -> Result<()> {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` value, whatever the
+/// scheme's case; surrounding spaces are not part of the token.
+pub(crate) fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization
+        .trim_start()
+        .split_once(' ')
+        .unwrap_or((authorization.trim(), ""));
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_matches(' '))
+}
+
 /// Reads a request body, refusing it as soon as it exceeds `limit` bytes.
 pub(crate) async fn read_limited<S, B, E>(
     content_length: Option<u64>,
@@ -69,7 +87,7 @@ pub(crate) async fn read_limited<S, B, E>(
 where
     S: Stream<Item = std::result::Result<B, E>>,
     B: Buf,
-    E: std::fmt::Display,
+    E: std::error::Error + 'static,
 {
     let too_large = || {
         ApiError::new(
@@ -83,8 +101,7 @@ where
     let mut buf = BytesMut::new();
     let mut body = std::pin::pin!(body);
     while let Some(chunk) = body.next().await {
-        let mut chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("could not read body: {e}")))?;
+        let mut chunk = chunk.map_err(|e| body_error(&e))?;
         if buf.len() + chunk.remaining() > limit {
             return Err(too_large());
         }
@@ -96,6 +113,19 @@ where
         }
     }
     Ok(buf.freeze())
+}
+
+/// Why a body could not be read: `408` when it did not arrive in time (see
+/// `conn/handoff.rs`), `400` otherwise.
+fn body_error(err: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if e.is::<BodyTimedOut>() {
+            return ApiError::new(StatusCode::REQUEST_TIMEOUT, e.to_string());
+        }
+        source = e.source();
+    }
+    ApiError::bad_request(format!("could not read body: {err}"))
 }
 
 /// `POST /api/topics/{topic}`: the body is already read and authorised.
