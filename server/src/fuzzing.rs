@@ -13,6 +13,12 @@ use crate::web::handlers::publish;
 use crate::web::query::Query;
 use crate::web::App;
 
+/// Serves `app` on `listener` with hyper alone (no lean path), as the
+/// reference for the differential test; runs until dropped.
+pub async fn serve_hyper_only(listener: tokio::net::TcpListener, app: App) {
+    crate::conn::serve_hyper_only(listener, app).await;
+}
+
 /// What the lean path decided about a request head, for comparisons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeadVerdict {

@@ -206,6 +206,26 @@ where
     }
 }
 
+/// Serves `app` with hyper alone, no lean path: the reference the
+/// differential test compares the lean path with. Runs until the task is
+/// dropped.
+pub(crate) async fn serve_hyper_only(listener: TcpListener, app: App) {
+    let routes = warp::service(routes::routes(app.clone()));
+    let graceful = GracefulShutdown::new();
+    let timeout = app.config.request_timeout();
+    loop {
+        let Ok((socket, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = socket.set_nodelay(true);
+        let (routes, stats, watcher) = (routes.clone(), app.stats.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            let socket = Prefixed::new(socket, bytes::Bytes::new());
+            let _ = handoff::serve(socket, &routes, &stats, watcher, timeout).await;
+        });
+    }
+}
+
 async fn handle_accept_error(err: io::Error) {
     match err.kind() {
         io::ErrorKind::ConnectionAborted
