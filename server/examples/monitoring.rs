@@ -2,7 +2,8 @@
 //!
 //! A single task samples the host every `--interval-ms` (default 500) and
 //! publishes a `monitoring` event ([`MonitoringData`]) on the hub topic
-//! `monitoring` with [`Hub::publish_typed`]. `GET /` subscribes to that
+//! `host` with [`Hub::publish_typed`] (the topic `monitoring` itself is
+//! reserved for the `pushwire` server's own sampler). `GET /` subscribes to that
 //! topic: every viewer shares the same samples (each encoded once), and a
 //! viewer that reconnects with a `Last-Event-ID` header gets the samples it
 //! missed from the hub's replay buffer, or a `pushwire.reset` event when
@@ -18,11 +19,13 @@ mod common;
 
 use std::time::Duration;
 
-use pushwire_protocol::names::MONITORING_TOPIC;
 use pushwire_protocol::MonitoringData;
 use pushwire_server::{filters, Hub};
 use tokio::time::MissedTickBehavior;
 use warp::Filter;
+
+/// The topic the samples are published on.
+const TOPIC: &str = "host";
 
 /// Samples the host's CPU and memory (0 where the platform does not let
 /// `sysinfo` read them) and the hub's live subscriptions.
@@ -55,7 +58,7 @@ async fn sampler(hub: Hub, interval: Duration) {
     loop {
         ticker.tick().await;
         let data = sample(system.as_mut(), &hub);
-        if let Err(err) = hub.publish_typed(MONITORING_TOPIC, &data) {
+        if let Err(err) = hub.publish_typed(TOPIC, &data) {
             eprintln!("monitoring sample not published: {err}");
         }
     }
@@ -69,7 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(sampler(hub.clone(), interval));
 
     // GET /: the topic as SSE, resumed after `Last-Event-ID`.
-    let routes = warp::path::end().and(filters::topics(hub, &[MONITORING_TOPIC]));
+    let routes = warp::path::end().and(filters::topics(hub, &[TOPIC]));
 
     common::serve(routes, args.addr).await
 }

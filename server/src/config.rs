@@ -10,8 +10,9 @@ use clap::Parser;
 
 /// The hub's limits default to the same values in the binary and the library.
 pub use crate::hub::{
-    DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION, DEFAULT_REPLAY_CAPACITY,
-    DEFAULT_SUBSCRIBER_QUEUE,
+    DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
+    DEFAULT_POLL_MAX_BYTES, DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES,
+    DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBER_QUEUE_BYTES,
 };
 
 /// Default listen address: loopback only, so an unconfigured server is never
@@ -53,6 +54,29 @@ pub struct Config {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub replay_capacity: usize,
 
+    /// Bytes of encoded events kept for replay across all topics; past it
+    /// the oldest events are evicted (publishing never fails for it), and a
+    /// resume from before what is kept gets `pushwire.reset`.
+    #[arg(long, env = "PUSHWIRE_REPLAY_MAX_BYTES", default_value_t = DEFAULT_REPLAY_MAX_BYTES)]
+    pub replay_max_bytes: usize,
+
+    /// Largest event, measured on its encoded SSE frame (a body of newlines
+    /// grows about 6× into `data:` lines); larger ones answer 413.
+    #[arg(long, env = "PUSHWIRE_MAX_EVENT_BYTES", default_value_t = DEFAULT_MAX_EVENT_BYTES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(64..))]
+    pub max_event_bytes: usize,
+
+    /// Bytes of frames queued per subscriber; a subscriber that falls further
+    /// behind is cut off, its queue released at once, and resumes through replay.
+    #[arg(long, env = "PUSHWIRE_SUBSCRIBER_QUEUE_BYTES", default_value_t = DEFAULT_SUBSCRIBER_QUEUE_BYTES)]
+    pub subscriber_queue_bytes: usize,
+
+    /// Bytes of event frames one poll response carries at most (always at
+    /// least one event); the response says where to continue.
+    #[arg(long, env = "PUSHWIRE_POLL_MAX_BYTES", default_value_t = DEFAULT_POLL_MAX_BYTES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub poll_max_bytes: usize,
+
     /// Frames queued per subscriber; a subscriber that falls further behind is
     /// disconnected and resumes through replay.
     #[arg(long, env = "PUSHWIRE_SUBSCRIBER_QUEUE", default_value_t = DEFAULT_SUBSCRIBER_QUEUE,
@@ -73,7 +97,8 @@ pub struct Config {
     #[arg(long, env = "PUSHWIRE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
 
-    /// Topics that may exist at once; publishing to a new topic beyond this answers 507.
+    /// Topics that may hold events at once; publishing to another one beyond
+    /// this answers 507. Topics that are only subscribed to take no slot.
     #[arg(long, env = "PUSHWIRE_MAX_TOPICS", default_value_t = DEFAULT_MAX_TOPICS)]
     pub max_topics: usize,
 
@@ -118,6 +143,10 @@ impl Default for Config {
             addr: DEFAULT_ADDR.parse().unwrap_or_else(|_| unreachable_addr()),
             www_dir: PathBuf::from("www"),
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            replay_max_bytes: DEFAULT_REPLAY_MAX_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            subscriber_queue_bytes: DEFAULT_SUBSCRIBER_QUEUE_BYTES,
+            poll_max_bytes: DEFAULT_POLL_MAX_BYTES,
             subscriber_queue: DEFAULT_SUBSCRIBER_QUEUE,
             heartbeat_ms: DEFAULT_HEARTBEAT_MS,
             monitoring_ms: DEFAULT_MONITORING_MS,
@@ -150,6 +179,19 @@ pub enum ConfigError {
     /// An empty token would match an empty bearer credential.
     #[error("the publish token must not be empty")]
     EmptyToken,
+    /// The largest event would not fit in replay or in a subscriber's queue.
+    #[error(
+        "--max-event-bytes ({event}) must not exceed --replay-max-bytes ({replay}) \
+         or --subscriber-queue-bytes ({queue}): the largest event must fit in both"
+    )]
+    EventLargerThanBudget {
+        /// `--max-event-bytes`
+        event: usize,
+        /// `--replay-max-bytes`
+        replay: usize,
+        /// `--subscriber-queue-bytes`
+        queue: usize,
+    },
 }
 
 impl Config {
@@ -157,6 +199,15 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.publish_token.as_deref() == Some("") {
             return Err(ConfigError::EmptyToken);
+        }
+        if self.max_event_bytes > self.replay_max_bytes
+            || self.max_event_bytes > self.subscriber_queue_bytes
+        {
+            return Err(ConfigError::EventLargerThanBudget {
+                event: self.max_event_bytes,
+                replay: self.replay_max_bytes,
+                queue: self.subscriber_queue_bytes,
+            });
         }
         if !self.addr.ip().is_loopback() && self.publish_token.is_none() {
             return Err(ConfigError::PublicWithoutToken(self.addr));

@@ -128,7 +128,6 @@ impl Stats {
     }
 
     /// Counts events evicted from replay.
-    #[allow(dead_code)] // used by the byte budget, next commit
     pub(crate) fn count_evicted(&self, events: u64) {
         self.events_evicted.fetch_add(events, Relaxed);
     }

@@ -292,15 +292,28 @@ async fn publishing_requires_the_token_when_one_is_set() {
 }
 
 #[tokio::test]
-async fn too_many_topics_is_507() {
-    // The built-in monitoring topic counts as one.
+async fn too_many_topics_is_507_and_waiting_subscribers_take_no_slot() {
+    // The built-in monitoring topic holds events, so it counts as one.
     let server = TestServer::start_with(|c| c.max_topics = 3).await;
     server
         .wait_for_stats("monitoring topic", |s| s["topics"] == 1)
         .await;
+    // Anonymous subscribers to topics nobody publishes to: more of them
+    // than the topic limit, all served, none taking a slot (on the old
+    // code the third was answered 507 and publishers were locked out).
+    let c = client();
+    let mut waiting = Vec::new();
+    for n in 0..10 {
+        let res = c
+            .get(server.url(&format!("/sse/subscribe?topic=anon{n}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "subscriber {n}");
+        waiting.push(res);
+    }
     server.publish("one", "m", json!(1)).await;
     server.publish("two", "m", json!(1)).await;
-    let c = client();
     expect_error(
         c.post(server.url("/api/topics/three"))
             .json(&json!({"data": 1}))
@@ -311,17 +324,14 @@ async fn too_many_topics_is_507() {
         "maximum of 3 topics",
     )
     .await;
-    // Existing topics keep working.
+    // Existing topics keep working, and a topic someone waits on becomes a
+    // topic with events only when published to.
     server.publish("one", "m", json!(2)).await;
-    expect_error(
-        c.get(server.url("/sse/subscribe?topic=four"))
-            .send()
-            .await
-            .unwrap(),
-        507,
-        "maximum",
-    )
-    .await;
+    drop(waiting);
+    // Their topics leave the table with them.
+    server
+        .wait_for_stats("waiting topics reclaimed", |s| s["topics"] == 3)
+        .await;
     server.stop().await;
 }
 
@@ -415,5 +425,48 @@ async fn cors_for_allowed_origins_only() {
         res.headers()["access-control-allow-origin"],
         "http://page.test:9000"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_servers_own_topics_answer_403_to_publishers() {
+    let server = TestServer::start().await;
+    expect_error(
+        client()
+            .post(server.url("/api/topics/monitoring"))
+            .json(&json!({"event": "monitoring", "data": {"cpu_usage": 0}}))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "reserved for the server",
+    )
+    .await;
+    // Subscribers still read it: only publishing is refused.
+    let mut r = common::SseReader::open(&server.url("/sse/subscribe?topic=monitoring")).await;
+    let sample = r.next_event().await.unwrap();
+    assert_eq!(sample.event, "monitoring");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_event_larger_than_max_event_bytes_once_encoded_is_413() {
+    let server = TestServer::start_with(|c| c.max_event_bytes = 4_096).await;
+    // A 2 KB body of newlines: well under the body limit, but every
+    // newline becomes a `data:` line of its own (about 12 KB encoded).
+    let bomb = format!("{{\"data\": [{}]}}", "\n".repeat(2_000));
+    expect_error(
+        client()
+            .post(server.url("/api/topics/t"))
+            .body(bomb)
+            .send()
+            .await
+            .unwrap(),
+        413,
+        "over the limit of 4096 bytes",
+    )
+    .await;
+    assert!(server.topic_events("t").await.is_empty(), "nothing stored");
+    server.publish("t", "m", json!([1, 2])).await;
     server.stop().await;
 }

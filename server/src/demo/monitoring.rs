@@ -107,7 +107,7 @@ pub(crate) async fn run(
             _ = shutdown.cancelled() => break,
         }
         let sample = sampler.sample(&stats);
-        if let Err(err) = hub.publish_typed(MONITORING_TOPIC, &sample) {
+        if let Err(err) = hub.publish_reserved(MONITORING_TOPIC, &sample) {
             tracing::warn!(%err, "monitoring sample not published");
         }
     }

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use super::event_id::Epoch;
 use super::limits::HubLimits;
+use super::replay::EVENT_OVERHEAD;
 use super::state::{HubState, Shared};
 use super::Hub;
 use crate::stats::Stats;
@@ -37,8 +38,43 @@ impl HubBuilder {
         self
     }
 
-    /// Topics that may exist at once; beyond it, publishing to a new topic
-    /// fails with [`HubError::TooManyTopics`](super::HubError::TooManyTopics). Default [`DEFAULT_MAX_TOPICS`](super::DEFAULT_MAX_TOPICS).
+    /// Bytes of encoded events kept for replay across all topics; past it
+    /// the oldest events of all are evicted (publishing never fails for
+    /// it). Raised to fit one event of [`max_event_bytes`](Self::max_event_bytes).
+    /// Default [`DEFAULT_REPLAY_MAX_BYTES`](super::DEFAULT_REPLAY_MAX_BYTES).
+    pub fn replay_max_bytes(mut self, bytes: usize) -> Self {
+        self.limits.replay_max_bytes = bytes;
+        self
+    }
+
+    /// Largest event, measured on its encoded SSE frame; a larger one is
+    /// refused with [`HubError::EventTooLarge`](super::HubError::EventTooLarge).
+    /// Default [`DEFAULT_MAX_EVENT_BYTES`](super::DEFAULT_MAX_EVENT_BYTES).
+    pub fn max_event_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_event_bytes = bytes;
+        self
+    }
+
+    /// Bytes of frames queued per subscriber before it is cut off as too
+    /// slow (its queue is released at once; it resumes through replay).
+    /// Raised to fit one event of [`max_event_bytes`](Self::max_event_bytes).
+    /// Default [`DEFAULT_SUBSCRIBER_QUEUE_BYTES`](super::DEFAULT_SUBSCRIBER_QUEUE_BYTES).
+    pub fn subscriber_queue_bytes(mut self, bytes: usize) -> Self {
+        self.limits.subscriber_queue_bytes = bytes;
+        self
+    }
+
+    /// Bytes of event frames one [`Hub::poll`] returns at most (it always
+    /// returns one event when there is one). Default
+    /// [`DEFAULT_POLL_MAX_BYTES`](super::DEFAULT_POLL_MAX_BYTES).
+    pub fn poll_max_bytes(mut self, bytes: usize) -> Self {
+        self.limits.poll_max_bytes = bytes;
+        self
+    }
+
+    /// Topics that may hold events at once; beyond it, publishing to another
+    /// topic fails with [`HubError::TooManyTopics`](super::HubError::TooManyTopics).
+    /// Topics that are only subscribed to take no slot. Default [`DEFAULT_MAX_TOPICS`](super::DEFAULT_MAX_TOPICS).
     pub fn max_topics(mut self, topics: usize) -> Self {
         self.limits.max_topics = topics;
         self
@@ -54,11 +90,17 @@ impl HubBuilder {
     /// The hub, with a fresh random epoch (ids of another hub or an
     /// earlier run are answered with a `pushwire.reset`).
     pub fn build(self) -> Hub {
+        let mut limits = self.limits;
+        // One event of the largest size must fit in replay and in a queue.
+        limits.replay_max_bytes = limits
+            .replay_max_bytes
+            .max(limits.max_event_bytes + EVENT_OVERHEAD);
+        limits.subscriber_queue_bytes = limits.subscriber_queue_bytes.max(limits.max_event_bytes);
         Hub {
             shared: Arc::new(Shared {
-                state: Mutex::new(HubState::default()),
+                state: Mutex::new(HubState::new(&limits)),
                 epoch: Epoch::random(),
-                limits: self.limits,
+                limits,
                 stats: Arc::new(Stats::default()),
             }),
         }

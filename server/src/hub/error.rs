@@ -31,9 +31,20 @@ pub enum HubError {
         /// The limit.
         max: usize,
     },
-    /// Creating one more topic would exceed the hub's topic limit.
-    #[error("the server already holds its maximum of {0} topics")]
+    /// One more topic holding events would exceed the hub's topic limit.
+    #[error("the server already holds events in its maximum of {0} topics")]
     TooManyTopics(usize),
+    /// The topic belongs to the server (its own producers publish there).
+    #[error("topic {0:?} is reserved for the server: nobody may publish to it")]
+    ReservedTopic(String),
+    /// The encoded event is larger than the hub's limit.
+    #[error("the event is {bytes} bytes encoded, over the limit of {max} bytes")]
+    EventTooLarge {
+        /// Size of the encoded SSE frame.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The data to publish is not valid JSON or could not be serialised.
     #[error("invalid JSON data: {0}")]
     InvalidJson(String),

@@ -9,7 +9,19 @@ pub const MAX_EVENT_NAME_LEN: usize = 128;
 pub const DEFAULT_REPLAY_CAPACITY: usize = 1024;
 /// Frames queued per subscriber before it counts as too slow and is cut off.
 pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 256;
-/// Topics that may exist at once.
+/// Largest event, measured on its encoded SSE frame: 1 MiB. A body of
+/// newlines grows about 6× into `data:` lines, so the frame is what counts.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 1024 * 1024;
+/// Bytes of encoded events kept for replay, across all topics: 256 MiB.
+/// Past it the oldest events are evicted; publishing never fails for it.
+pub const DEFAULT_REPLAY_MAX_BYTES: usize = 256 * 1024 * 1024;
+/// Bytes of frames queued for one subscriber before it is cut off (it
+/// resumes through replay): 2 MiB, room for two of the largest events.
+pub const DEFAULT_SUBSCRIBER_QUEUE_BYTES: usize = 2 * 1024 * 1024;
+/// Bytes of event frames one poll response carries at most (it always
+/// carries one event, however large): 1 MiB.
+pub const DEFAULT_POLL_MAX_BYTES: usize = 1024 * 1024;
+/// Topics holding events at once; beyond it, publishing to another answers `507`.
 pub const DEFAULT_MAX_TOPICS: usize = 10_000;
 /// Topics one subscription may follow.
 pub const DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION: usize = 32;
@@ -26,8 +38,12 @@ pub fn is_valid_topic(name: &str) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HubLimits {
     pub(crate) replay_capacity: usize,
+    pub(crate) replay_max_bytes: usize,
+    pub(crate) max_event_bytes: usize,
     pub(crate) subscriber_queue: usize,
+    pub(crate) subscriber_queue_bytes: usize,
     pub(crate) max_topics: usize,
+    pub(crate) poll_max_bytes: usize,
     pub(crate) max_topics_per_subscription: usize,
 }
 
@@ -35,8 +51,12 @@ impl Default for HubLimits {
     fn default() -> Self {
         HubLimits {
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            replay_max_bytes: DEFAULT_REPLAY_MAX_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             subscriber_queue: DEFAULT_SUBSCRIBER_QUEUE,
+            subscriber_queue_bytes: DEFAULT_SUBSCRIBER_QUEUE_BYTES,
             max_topics: DEFAULT_MAX_TOPICS,
+            poll_max_bytes: DEFAULT_POLL_MAX_BYTES,
             max_topics_per_subscription: DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
         }
     }

@@ -4,9 +4,11 @@
 //! Data flows one way: publisher → hub → per-subscriber queue → encoder's
 //! bytes → socket. Each event is encoded once into [`Bytes`](bytes::Bytes)
 //! under the hub lock; every subscriber's bounded queue receives a clone of
-//! the same bytes. A subscriber whose queue is full is cut off (its queue
-//! closes, its stream ends after draining) and resumes through replay;
-//! memory never grows with a slow reader.
+//! the same bytes, and replay keeps that same frame: an event is stored
+//! once. A subscriber whose queue is full (by frames or bytes) is cut off:
+//! its queue is released at once, its stream ends, and it resumes through
+//! replay; memory never grows with a slow reader. Replay itself is bounded
+//! in bytes across all topics, the oldest event of all evicted first.
 //!
 //! One lock guards the whole hub so that ids are assigned, buffered and
 //! delivered in one global order: a subscription to several topics sees
@@ -19,13 +21,14 @@
 //! |---|---|
 //! | `mod.rs` | [`Hub`] and the publish / subscribe / poll paths |
 //! | `builder.rs` | [`HubBuilder`] |
-//! | `state.rs` | what the hub lock guards: sequence, topics, subscriptions |
+//! | `state.rs` | what the hub lock guards: sequence, topics, subscriptions; topic lifetime |
+//! | `retention.rs` | the replay byte budget across topics, oldest evicted first |
 //! | `limits.rs` | limits, defaults and name rules |
 //! | `error.rs` | [`HubError`] |
 //! | `event_id.rs` | `<epoch>-<seq>` ids |
 //! | `replay.rs` | the replay buffer of each topic, [`StoredEvent`] |
-//! | `queue.rs` | the bounded per-subscriber frame queue |
-//! | `subscription.rs` | [`Subscription`], the subscriber's stream |
+//! | `queue.rs` | the per-subscriber frame queue, bounded by frames and bytes |
+//! | `subscription.rs` | [`Subscription`], the subscriber's stream, catching up in steps |
 
 mod builder;
 mod error;
@@ -33,13 +36,14 @@ mod event_id;
 mod limits;
 mod queue;
 mod replay;
+mod retention;
 mod state;
 mod subscription;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, MutexGuard};
 
-use pushwire_protocol::names::RESERVED_EVENT_PREFIX;
+use pushwire_protocol::names::{RESERVED_EVENT_PREFIX, RESERVED_TOPICS};
 use pushwire_protocol::{encode_typed, Frame, Reset, ResetReason, TypedEvent};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -47,16 +51,20 @@ use serde_json::value::RawValue;
 pub use builder::HubBuilder;
 pub use error::HubError;
 pub use limits::{
-    is_valid_topic, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
-    DEFAULT_REPLAY_CAPACITY, DEFAULT_SUBSCRIBER_QUEUE, MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN,
+    is_valid_topic, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOPICS,
+    DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION, DEFAULT_POLL_MAX_BYTES, DEFAULT_REPLAY_CAPACITY,
+    DEFAULT_REPLAY_MAX_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBER_QUEUE_BYTES,
+    MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN,
 };
 pub use replay::{Payload, StoredEvent};
 pub use subscription::Subscription;
 
 use event_id::EventId;
+use limits::HubLimits;
 use queue::{frame_queue, TrySendError};
+use replay::TooOld;
 use state::{HubState, Shared};
-use subscription::Registration;
+use subscription::{CatchUp, Registration, Step};
 
 use crate::stats::{HubFigures, Stats, StatsSnapshot};
 
@@ -165,7 +173,7 @@ impl Hub {
             HubFigures {
                 topics: st.topics.len(),
                 subscribers: st.subscriptions.len(),
-                replay_bytes: 0,
+                replay_bytes: st.retention.bytes(),
             }
         };
         self.shared
@@ -249,7 +257,9 @@ impl Hub {
         self.publish_payload(topic, event, Payload::Text(text.into()))
     }
 
-    /// Publishes an already-built payload after checking the names.
+    /// Publishes an already-built payload after checking the names. The
+    /// topic must not be one of the server's own
+    /// ([`RESERVED_TOPICS`](pushwire_protocol::names::RESERVED_TOPICS)).
     pub fn publish_payload(
         &self,
         topic: &str,
@@ -257,11 +267,37 @@ impl Hub {
         data: Payload,
     ) -> Result<Published, HubError> {
         check_topic(topic)?;
+        if RESERVED_TOPICS.contains(&topic) {
+            return Err(HubError::ReservedTopic(topic.to_owned()));
+        }
         check_event_name(event)?;
+        self.store_and_fan_out(topic, event, data)
+    }
+
+    /// Publishes on one of the server's reserved topics: for the server's
+    /// own producers (the monitoring sampler), never for requests.
+    pub(crate) fn publish_reserved<T: TypedEvent>(
+        &self,
+        topic: &str,
+        value: &T,
+    ) -> Result<Published, HubError> {
+        let json = serde_json::value::to_raw_value(value)
+            .map_err(|e| HubError::InvalidJson(e.to_string()))?;
+        self.store_and_fan_out(topic, T::NAME, Payload::Json(json))
+    }
+
+    /// Assigns the event its id, encodes it once, queues it for every
+    /// subscriber of the topic and keeps it for replay.
+    fn store_and_fan_out(
+        &self,
+        topic: &str,
+        event: &str,
+        data: Payload,
+    ) -> Result<Published, HubError> {
+        let limits = self.shared.limits;
         let mut guard = self.lock();
         let st = &mut *guard;
-        let limits = self.shared.limits;
-        let t = state::topic_mut(&mut st.topics, topic, &limits)?;
+        st.check_room(topic, &limits)?;
         let seq = st.seq + 1;
         let id = EventId {
             epoch: self.shared.epoch,
@@ -273,55 +309,68 @@ impl Hub {
             .event(event)
             .data(data.as_str())
             .encode()?;
+        if frame.len() > limits.max_event_bytes {
+            return Err(HubError::EventTooLarge {
+                bytes: frame.len(),
+                max: limits.max_event_bytes,
+            });
+        }
         st.seq = seq;
+        let key = st.enter(topic, &limits);
 
         let mut dropped = Vec::new();
-        for (&sub, queue) in &t.subscribers {
-            match queue.try_send(frame.clone()) {
-                Ok(()) => {}
-                Err(TrySendError::Full) => {
-                    self.shared.stats.count_cut_off();
-                    tracing::debug!(subscription = sub, topic, "subscriber fell behind: cut off");
-                    dropped.push(sub);
+        if let Some(t) = st.topics.get(&key) {
+            for (&sub, queue) in &t.subscribers {
+                match queue.try_send(frame.clone()) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full) => {
+                        self.shared.stats.count_cut_off();
+                        tracing::debug!(
+                            subscription = sub,
+                            topic,
+                            "subscriber fell behind: cut off"
+                        );
+                        dropped.push(sub);
+                    }
+                    Err(TrySendError::Closed) => dropped.push(sub),
                 }
-                Err(TrySendError::Closed) => dropped.push(sub),
             }
         }
-        let delivered_to = t.subscribers.len() - dropped.len();
-        t.replay.push(Arc::new(StoredEvent {
-            seq,
-            id: id.clone(),
-            event: event.to_owned(),
-            data,
-            frame,
-            published_at_ms: crate::clock::now_ms(),
-        }));
-        for sub in dropped {
-            st.unregister(sub);
+        let subscribers = st.topics.get(&key).map_or(0, |t| t.subscribers.len());
+        let text = matches!(data, Payload::Text(_));
+        drop(data);
+        let stored = StoredEvent::new(seq, frame, text, crate::clock::now_ms());
+        let evicted = st.retain(&key, Arc::new(stored));
+        for sub in &dropped {
+            st.unregister(*sub);
         }
         self.shared.stats.count_published();
-        Ok(Published { id, delivered_to })
+        self.shared.stats.count_evicted(evicted);
+        Ok(Published {
+            id,
+            delivered_to: subscribers - dropped.len(),
+        })
     }
 
-    /// Subscribes to `topics` (each created on first use), resuming after
-    /// `last_event_id` when given. The returned stream yields encoded SSE
-    /// frames: first the replay of what was missed (or one
-    /// `pushwire.reset` frame when the id cannot be honoured), then live
-    /// frames, in id order across all the topics. A fresh subscription
+    /// Subscribes to `topics`, resuming after `last_event_id` when given.
+    /// The returned stream yields encoded SSE frames: first what was missed
+    /// (or one `pushwire.reset` frame when the id cannot be honoured), then
+    /// live frames, in id order across all the topics. A fresh subscription
     /// starts with an id-only frame carrying the current position.
     ///
-    /// Duplicate topic names count once.
+    /// Subscribing to a topic nobody has published to is allowed and takes
+    /// no slot of the topic limit. Duplicate topic names count once.
     pub fn subscribe<S: AsRef<str>>(
         &self,
         topics: &[S],
         last_event_id: Option<&str>,
     ) -> Result<Subscription, HubError> {
-        let mut names: Vec<String> = Vec::with_capacity(topics.len());
+        let mut names: Vec<Arc<str>> = Vec::with_capacity(topics.len());
         for topic in topics {
             let topic = topic.as_ref();
             check_topic(topic)?;
-            if !names.iter().any(|n| n == topic) {
-                names.push(topic.to_owned());
+            if !names.iter().any(|n| &**n == topic) {
+                names.push(Arc::from(topic));
             }
         }
         if names.is_empty() {
@@ -334,67 +383,50 @@ impl Hub {
                 max,
             });
         }
+        let limits = self.shared.limits;
+        let (sender, rx) = frame_queue(limits.subscriber_queue, limits.subscriber_queue_bytes);
         let mut guard = self.lock();
         let st = &mut *guard;
-        let limits = self.shared.limits;
-        let new_topics = names.iter().filter(|t| !st.topics.contains_key(*t)).count();
-        if st.topics.len() + new_topics > limits.max_topics {
-            return Err(HubError::TooManyTopics(limits.max_topics));
-        }
+        let id = st.next_subscription;
+        st.next_subscription += 1;
+        let mut catch_up = Box::new(CatchUp {
+            topics: names,
+            after: st.seq,
+            sender,
+        });
         let head_id = self.head_id(st);
-        let mut prelude = VecDeque::new();
-        match last_event_id.filter(|id| !id.is_empty()) {
+        let step = match last_event_id.filter(|id| !id.is_empty()) {
             None => {
                 // An id-only frame: no event is dispatched, but the client's
                 // last event id becomes the current position, so a reconnect
                 // before any event arrives still resumes without a gap.
-                prelude.push_back(Frame::new().id(&head_id).encode()?);
+                let frame = Frame::new().id(&head_id).encode()?;
+                go_live(st, &limits, id, *catch_up);
+                Step::Live(VecDeque::from([frame]))
             }
-            Some(raw) => {
-                let resumed = self.resume_position(st, raw).and_then(|seq| {
-                    let mut replay = Vec::new();
-                    for name in &names {
-                        if let Some(t) = st.topics.get(name) {
-                            let after = t.replay.after(seq).map_err(|_| ResetReason::TooOld)?;
-                            replay.extend(after.cloned());
-                        }
-                    }
-                    Ok(replay)
-                });
-                match resumed {
-                    Ok(mut replay) => {
-                        replay.sort_unstable_by_key(|e| e.seq);
-                        prelude.extend(replay.into_iter().map(|e| e.frame.clone()));
-                    }
-                    Err(reason) => {
-                        let reset = Reset::new(reason, raw);
-                        prelude.push_back(encode_typed(Some(&head_id), &reset)?);
-                    }
+            Some(raw) => match self.resume_position(st, raw) {
+                Ok(seq) => {
+                    catch_up.after = seq;
+                    advance(&self.shared, st, id, catch_up, raw)?
                 }
-            }
-        }
-
-        let (tx, rx) = frame_queue(limits.subscriber_queue);
-        let id = st.next_subscription;
-        st.next_subscription += 1;
-        if !st.closed {
-            for name in &names {
-                let t = state::topic_mut(&mut st.topics, name, &limits)?;
-                t.subscribers.insert(id, tx.clone());
-            }
-            st.subscriptions.insert(id, names);
-        }
-        drop(tx);
+                Err(reason) => {
+                    let reset = encode_typed(Some(&head_id), &Reset::new(reason, raw))?;
+                    go_live(st, &limits, id, *catch_up);
+                    Step::Live(VecDeque::from([reset]))
+                }
+            },
+        };
         Ok(Subscription::new(
-            prelude,
+            step,
             rx,
             Registration::new(Arc::downgrade(&self.shared), id),
         ))
     }
 
-    /// Events of `topic` after `after`, at most `limit`; the polling
+    /// Events of `topic` after `after`, at most `limit` and about
+    /// `--poll-max-bytes` of them (always at least one); the polling
     /// counterpart of [`Hub::subscribe`]. Without `after`, the newest
-    /// `limit` events. Polling never creates a topic.
+    /// events. Polling never creates a topic.
     pub fn poll(
         &self,
         topic: &str,
@@ -402,34 +434,41 @@ impl Hub {
         limit: usize,
     ) -> Result<PollResult, HubError> {
         check_topic(topic)?;
+        let limit = limit.max(1);
+        let max_bytes = self.shared.limits.poll_max_bytes;
         let st = self.lock();
         let head_id = self.head_id(&st);
-        let t = st.topics.get(topic);
-        let resumed = after.filter(|a| !a.is_empty()).map(|raw| {
-            self.resume_position(&st, raw)
-                .and_then(|seq| match t {
-                    Some(t) => t
-                        .replay
-                        .after(seq)
-                        .map(|it| it.take(limit + 1).cloned().collect::<Vec<_>>())
-                        .map_err(|_| ResetReason::TooOld),
-                    None => Ok(Vec::new()),
-                })
-                .map_err(|reason| Reset::new(reason, raw))
-        });
-        let (mut events, reset) = match resumed {
-            None => (
-                t.map(|t| t.replay.latest(limit).cloned().collect())
-                    .unwrap_or_default(),
-                None,
-            ),
-            Some(Ok(events)) => (events, None),
-            Some(Err(reset)) => (Vec::new(), Some(reset)),
+        let Some(raw) = after.filter(|a| !a.is_empty()) else {
+            let mut events = Vec::new();
+            let mut bytes = 0;
+            if let Some(t) = st.topics.get(topic) {
+                for e in t.replay.latest(limit).rev() {
+                    if !events.is_empty() && bytes + e.frame.len() > max_bytes {
+                        break;
+                    }
+                    bytes += e.frame.len();
+                    events.push(e.clone());
+                }
+            }
+            events.reverse();
+            return Ok(PollResult {
+                events,
+                reset: None,
+                last_id: head_id,
+                more: false,
+            });
         };
-        let more = events.len() > limit;
-        events.truncate(limit);
+        let names = [Arc::<str>::from(topic)];
+        let found = self.resume_position(&st, raw).and_then(|seq| {
+            st.events_after(&names, seq, limit, max_bytes)
+                .map_err(|_| ResetReason::TooOld)
+        });
+        let (events, more, reset) = match found {
+            Ok((events, complete)) => (events, !complete, None),
+            Err(reason) => (Vec::new(), false, Some(Reset::new(reason, raw))),
+        };
         let last_id = match events.last() {
-            Some(e) if more => e.id.clone(),
+            Some(e) if more => e.id().to_owned(),
             _ => head_id,
         };
         Ok(PollResult {
@@ -445,9 +484,86 @@ impl Hub {
     pub fn close(&self) {
         let mut st = self.lock();
         st.closed = true;
-        st.subscriptions.clear();
-        for t in st.topics.values_mut() {
-            t.subscribers.clear();
+        let ids: Vec<u64> = st.subscriptions.keys().copied().collect();
+        for id in ids {
+            st.unregister(id);
         }
     }
+}
+
+/// The next step of a catching-up subscription, taken under the hub lock.
+fn catch_up_step(shared: &Shared, id: u64, catch_up: Box<CatchUp>) -> Step {
+    let mut st = shared.lock();
+    let last_id = EventId {
+        epoch: shared.epoch,
+        seq: catch_up.after,
+    }
+    .to_string();
+    advance(shared, &mut st, id, catch_up, &last_id).unwrap_or_else(|err| {
+        // Only a client's malformed id fails to encode, and this one is ours.
+        tracing::error!(%err, "could not encode a reset");
+        Step::Live(VecDeque::new())
+    })
+}
+
+/// Hands a subscription at `catch_up.after` its next frames: the events
+/// after it (a step's worth), going live once none are left; or a reset,
+/// against `last_id`, when some were evicted.
+fn advance(
+    shared: &Shared,
+    st: &mut HubState,
+    id: u64,
+    mut catch_up: Box<CatchUp>,
+    last_id: &str,
+) -> Result<Step, HubError> {
+    let limits = &shared.limits;
+    let found = st.events_after(
+        &catch_up.topics,
+        catch_up.after,
+        limits.subscriber_queue,
+        limits.subscriber_queue_bytes,
+    );
+    match found {
+        Ok((events, complete)) => {
+            let frames: VecDeque<_> = events.iter().map(|e| e.frame.clone()).collect();
+            if let Some(last) = events.last() {
+                catch_up.after = last.seq;
+            }
+            if complete {
+                go_live(st, limits, id, *catch_up);
+                Ok(Step::Live(frames))
+            } else {
+                Ok(Step::More(frames, catch_up))
+            }
+        }
+        Err(TooOld) => {
+            let head_id = EventId {
+                epoch: shared.epoch,
+                seq: st.seq,
+            }
+            .to_string();
+            let reset = Reset::new(ResetReason::TooOld, last_id);
+            let frame = encode_typed(Some(&head_id), &reset)?;
+            go_live(st, limits, id, *catch_up);
+            Ok(Step::Live(VecDeque::from([frame])))
+        }
+    }
+}
+
+/// Registers subscription `id`'s queue with its topics (entering them),
+/// unless the hub is closed: then its sender is dropped and its stream ends
+/// after what it already has.
+fn go_live(st: &mut HubState, limits: &HubLimits, id: u64, catch_up: CatchUp) {
+    if st.closed {
+        return;
+    }
+    let mut keys = Vec::with_capacity(catch_up.topics.len());
+    for name in &catch_up.topics {
+        let key = st.enter(name, limits);
+        if let Some(t) = st.topics.get_mut(&key) {
+            t.subscribers.insert(id, catch_up.sender.clone());
+        }
+        keys.push(key);
+    }
+    st.subscriptions.insert(id, keys);
 }

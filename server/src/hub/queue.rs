@@ -1,9 +1,12 @@
 //! `FrameQueue`: the bounded queue between the hub and one subscriber.
 //!
 //! The hub pushes encoded frames with [`QueueSender::try_send`] and never
-//! waits: a full queue means the subscriber fell behind, and the hub cuts it
-//! off instead of buffering without bound. The subscriber's stream pops them
-//! with [`QueueReceiver::poll_recv`].
+//! waits: a full queue (by frames or by bytes) means the subscriber fell
+//! behind, and the hub cuts it off instead of buffering without bound. A
+//! cut-off queue drops its frames at once (the memory is released then, not
+//! when the subscriber's task next runs) and its stream ends; the client
+//! resumes from the last frame it got, through replay. The subscriber's
+//! stream pops frames with [`QueueReceiver::poll_recv`].
 //!
 //! Why not `tokio::sync::mpsc`: its channel allocates a block of 32 slots up
 //! front (about 1.5 KiB with the channel itself) for every subscriber,
@@ -25,7 +28,8 @@ pub const RETAINED_SLOTS: usize = 8;
 /// Why a frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrySendError {
-    /// The subscriber has `capacity` frames waiting already.
+    /// The frame would exceed the queue's frames or bytes: the queue is
+    /// now cut off.
     Full,
     /// The subscriber is gone.
     Closed,
@@ -34,6 +38,10 @@ pub enum TrySendError {
 #[derive(Debug)]
 struct State {
     frames: VecDeque<Bytes>,
+    /// Bytes of the frames waiting.
+    bytes: usize,
+    /// Cut off for falling behind: the stream ends without draining.
+    cut_off: bool,
     waker: Option<Waker>,
     senders: usize,
     receiver_alive: bool,
@@ -42,6 +50,7 @@ struct State {
 #[derive(Debug)]
 struct Shared {
     capacity: usize,
+    max_bytes: usize,
     /// Frames waiting, readable without the lock (updated under it).
     len: AtomicUsize,
     state: Mutex<State>,
@@ -56,14 +65,17 @@ impl Shared {
     }
 }
 
-/// A bounded frame queue holding at most `capacity` frames (the unit
-/// tests below show it refusing the frame past the bound).
-pub fn frame_queue(capacity: usize) -> (QueueSender, QueueReceiver) {
+/// A bounded frame queue holding at most `capacity` frames and `max_bytes`
+/// bytes of them (the unit tests below show it cutting off at each bound).
+pub fn frame_queue(capacity: usize, max_bytes: usize) -> (QueueSender, QueueReceiver) {
     let shared = Arc::new(Shared {
         capacity,
+        max_bytes,
         len: AtomicUsize::new(0),
         state: Mutex::new(State {
             frames: VecDeque::new(),
+            bytes: 0,
+            cut_off: false,
             waker: None,
             senders: 1,
             receiver_alive: true,
@@ -85,25 +97,34 @@ pub struct QueueSender {
 }
 
 impl QueueSender {
-    /// Queues `frame` unless the queue is full or the receiver is gone.
+    /// Queues `frame` unless the receiver is gone; cuts the queue off
+    /// (dropping what waits) when the frame would exceed its bounds.
     pub fn try_send(&self, frame: Bytes) -> Result<(), TrySendError> {
-        let waker = {
+        let (waker, result) = {
             let mut st = self.shared.lock();
-            if !st.receiver_alive {
+            if !st.receiver_alive || st.cut_off {
                 return Err(TrySendError::Closed);
             }
-            if st.frames.len() >= self.shared.capacity {
-                return Err(TrySendError::Full);
+            if st.frames.len() >= self.shared.capacity
+                || st.bytes + frame.len() > self.shared.max_bytes
+            {
+                st.cut_off = true;
+                st.frames = VecDeque::new();
+                st.bytes = 0;
+                self.shared.len.store(0, Relaxed);
+                (st.waker.take(), Err(TrySendError::Full))
+            } else {
+                st.bytes += frame.len();
+                st.frames.push_back(frame);
+                self.shared.len.store(st.frames.len(), Relaxed);
+                (st.waker.take(), Ok(()))
             }
-            st.frames.push_back(frame);
-            self.shared.len.store(st.frames.len(), Relaxed);
-            st.waker.take()
         };
         // Woken outside the lock, so the receiver never wakes into a held lock.
         if let Some(w) = waker {
             w.wake();
         }
-        Ok(())
+        result
     }
 }
 
@@ -140,11 +161,15 @@ pub struct QueueReceiver {
 }
 
 impl QueueReceiver {
-    /// The next frame; `None` once the queue is empty and every sender gone
-    /// (the hub cut the subscriber off, it unsubscribed, or shutdown).
+    /// The next frame; `None` once the queue is cut off, or once it is
+    /// empty and every sender gone (the subscriber unsubscribed, or shutdown).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let mut st = self.shared.lock();
+        if st.cut_off {
+            return Poll::Ready(None);
+        }
         if let Some(frame) = st.frames.pop_front() {
+            st.bytes -= frame.len();
             self.shared.len.store(st.frames.len(), Relaxed);
             if st.frames.is_empty() && st.frames.capacity() > RETAINED_SLOTS {
                 st.frames.shrink_to(RETAINED_SLOTS);
@@ -194,12 +219,11 @@ mod tests {
     }
 
     #[test]
-    fn delivers_in_order_and_refuses_past_capacity() {
-        let (tx, mut rx) = frame_queue(3);
+    fn delivers_in_order_with_room_again_once_drained() {
+        let (tx, mut rx) = frame_queue(3, 1024);
         for n in 0..3 {
             assert_eq!(tx.try_send(frame(n)), Ok(()));
         }
-        assert_eq!(tx.try_send(frame(9)), Err(TrySendError::Full));
         assert_eq!(rx.len(), 3);
         let mut cx = Context::from_waker(noop_waker_ref());
         for n in 0..3 {
@@ -211,8 +235,41 @@ mod tests {
     }
 
     #[test]
+    fn past_its_frames_it_is_cut_off_and_lets_go_of_them_at_once() {
+        let (tx, mut rx) = frame_queue(3, 1024);
+        for n in 0..3 {
+            tx.try_send(frame(n)).unwrap();
+        }
+        assert_eq!(tx.try_send(frame(9)), Err(TrySendError::Full));
+        assert_eq!(rx.len(), 0);
+        assert_eq!(rx.shared.lock().frames.capacity(), 0, "memory released");
+        assert_eq!(tx.try_send(frame(1)), Err(TrySendError::Closed));
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None), "ends at once");
+    }
+
+    #[test]
+    fn past_its_bytes_it_is_cut_off() {
+        let (tx, mut rx) = frame_queue(100, 10);
+        tx.try_send(Bytes::from_static(b"0123456")).unwrap();
+        tx.try_send(Bytes::from_static(b"789")).unwrap();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert_eq!(
+            rx.poll_recv(&mut cx),
+            Poll::Ready(Some(Bytes::from_static(b"0123456")))
+        );
+        tx.try_send(Bytes::from_static(b"abcdefg")).unwrap();
+        assert_eq!(rx.shared.lock().bytes, 10);
+        assert_eq!(
+            tx.try_send(Bytes::from_static(b"!")),
+            Err(TrySendError::Full)
+        );
+        assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));
+    }
+
+    #[test]
     fn ends_after_the_last_sender_and_drains_first() {
-        let (tx, mut rx) = frame_queue(4);
+        let (tx, mut rx) = frame_queue(4, 1024);
         let tx2 = tx.clone();
         tx.try_send(frame(1)).unwrap();
         drop(tx);
@@ -225,14 +282,14 @@ mod tests {
 
     #[test]
     fn a_gone_receiver_refuses_frames() {
-        let (tx, rx) = frame_queue(4);
+        let (tx, rx) = frame_queue(4, 1024);
         drop(rx);
         assert_eq!(tx.try_send(frame(1)), Err(TrySendError::Closed));
     }
 
     #[tokio::test]
     async fn wakes_the_receiver_on_send_and_on_close() {
-        let (tx, mut rx) = frame_queue(4);
+        let (tx, mut rx) = frame_queue(4, 1024);
         let recv = tokio::spawn(async move {
             let mut got = Vec::new();
             while let Some(f) = std::future::poll_fn(|cx| rx.poll_recv(cx)).await {
@@ -250,7 +307,7 @@ mod tests {
 
     #[test]
     fn gives_back_a_burst_buffer_once_drained() {
-        let (tx, mut rx) = frame_queue(256);
+        let (tx, mut rx) = frame_queue(256, 1 << 20);
         for n in 0..200 {
             tx.try_send(frame(n as u8)).unwrap();
         }

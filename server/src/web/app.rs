@@ -31,7 +31,11 @@ impl App {
     pub fn new(config: Config) -> Self {
         let hub = Hub::builder()
             .replay_capacity(config.replay_capacity)
+            .replay_max_bytes(config.replay_max_bytes)
+            .max_event_bytes(config.max_event_bytes)
             .subscriber_queue(config.subscriber_queue)
+            .subscriber_queue_bytes(config.subscriber_queue_bytes)
+            .poll_max_bytes(config.poll_max_bytes)
             .max_topics(config.max_topics)
             .max_topics_per_subscription(config.max_topics_per_subscription)
             .build();

@@ -92,6 +92,8 @@ impl From<HubError> for ApiError {
     fn from(err: HubError) -> Self {
         let status = match err {
             HubError::TooManyTopics(_) => StatusCode::INSUFFICIENT_STORAGE,
+            HubError::ReservedTopic(_) => StatusCode::FORBIDDEN,
+            HubError::EventTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, err.to_string())

@@ -1,13 +1,14 @@
 //! `GET /api/topics/{topic}/events?after=ID&limit=100`: the polling
 //! counterpart of a subscription, as JSON.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::value::RawValue;
 use warp::reply::Response;
 use warp::Reply;
 
 use super::{check_topic, no_store, Result};
-use crate::hub::Payload;
 use crate::web::query::Query;
 use crate::web::App;
 
@@ -21,9 +22,9 @@ struct PolledEvent<'a> {
     id: &'a str,
     event: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a RawValue>,
+    data: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a str>,
+    text: Option<Cow<'a, str>>,
     published_at_ms: u64,
 }
 
@@ -46,18 +47,20 @@ pub(crate) fn poll(app: &App, topic: &str, query: &Query) -> Result<Response> {
         events: result
             .events
             .iter()
-            .map(|e| PolledEvent {
-                id: &e.id,
-                event: &e.event,
-                data: match &e.data {
-                    Payload::Json(raw) => Some(raw),
-                    Payload::Text(_) => None,
-                },
-                text: match &e.data {
-                    Payload::Text(text) => Some(text),
-                    Payload::Json(_) => None,
-                },
-                published_at_ms: e.published_at_ms,
+            .map(|e| {
+                let (data, text) = if e.is_text() {
+                    (None, Some(e.data()))
+                } else {
+                    // Published as JSON: its lines, rejoined, are that JSON.
+                    (RawValue::from_string(e.data().into_owned()).ok(), None)
+                };
+                PolledEvent {
+                    id: e.id(),
+                    event: e.event(),
+                    data,
+                    text,
+                    published_at_ms: e.published_at_ms(),
+                }
             })
             .collect(),
         last_id: &result.last_id,
