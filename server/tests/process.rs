@@ -164,3 +164,117 @@ async fn sigint_also_shuts_down() {
         .unwrap();
     assert!(status.success());
 }
+
+/// Resident memory of process `pid`, in bytes.
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+/// The worst case of README "Limits and memory" for the flags given, for
+/// `connections` open connections, beyond the idle process.
+fn worst_case_bytes(replay: u64, queue: u64, body: u64, poll: u64, connections: u64) -> u64 {
+    const CONNECTION: u64 = 4 * 1024; // a held connection, rounded up
+    const HEAD: u64 = 16 * 1024; // MAX_REQUEST_HEAD
+    replay + connections * (CONNECTION + HEAD + 2 * body + 2 * queue + 6 * poll)
+}
+
+#[tokio::test]
+async fn newline_bombs_past_the_replay_budget_keep_rss_within_the_formula() {
+    const REPLAY: u64 = 32 * 1024 * 1024;
+    const QUEUE: u64 = 2 * 1024 * 1024;
+    const BODY: u64 = 64 * 1024;
+    const POLL: u64 = 1024 * 1024;
+    let (child, base, _logs) = spawn(&[
+        "--replay-max-bytes",
+        &REPLAY.to_string(),
+        "--subscriber-queue-bytes",
+        &QUEUE.to_string(),
+        "--max-body-bytes",
+        &BODY.to_string(),
+        "--poll-max-bytes",
+        &POLL.to_string(),
+        "--monitoring-ms",
+        "60000",
+    ])
+    .await;
+    let pid = child.id().unwrap();
+    let http = common::client();
+    let start = http
+        .get(format!("{base}/api/topics/bomb0/events"))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["last_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let idle = rss_bytes(pid);
+
+    // A subscriber reading along on a few of the topics.
+    let mut reader = SseReader::open(&format!("{base}/sse/subscribe?topic=bomb0&topic=bomb1")).await;
+    // 60 KB bodies of newlines, each about 360 KB once encoded, into 40
+    // topics: 400 of them are about 140 MB, over four times the budget.
+    let bomb = format!("{{\"data\": [{}]}}", "\n".repeat(60_000));
+    let mut encoded = 0u64;
+    let mut peak = idle;
+    for round in 0..10 {
+        for topic in 0..40 {
+            let res = http
+                .post(format!("{base}/api/topics/bomb{topic}"))
+                .body(bomb.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 202, "round {round}, topic {topic}: never refused");
+            encoded += 6 * 60_000;
+        }
+        peak = peak.max(rss_bytes(pid));
+        // Keep the reader current, so it is a live subscriber, not a cut-off one.
+        reader.events(2).await;
+    }
+    assert!(encoded > 4 * REPLAY);
+    let bound = worst_case_bytes(REPLAY, QUEUE, BODY, POLL, 2);
+    let grew = peak.saturating_sub(idle);
+    eprintln!(
+        "newline bombs: {} MB encoded, RSS idle {} MB, peak {} MB, grew {} MB, bound {} MB",
+        encoded >> 20,
+        idle >> 20,
+        peak >> 20,
+        grew >> 20,
+        bound >> 20
+    );
+    assert!(grew <= bound, "RSS grew {grew} B, over the worst case {bound} B");
+
+    // Alive, and the oldest events were evicted: resuming from before them
+    // is an explicit reset.
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let poll: serde_json::Value = http
+        .get(format!("{base}/api/topics/bomb0/events?after={start}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(poll["reset"]["reason"], "too_old", "{poll}");
+    let stats: serde_json::Value = http
+        .get(format!("{base}/api/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(stats["replay_bytes"].as_u64().unwrap() <= REPLAY, "{stats}");
+    assert!(stats["events_evicted"].as_u64().unwrap() > 300, "{stats}");
+    drop(child);
+}
