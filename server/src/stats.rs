@@ -137,6 +137,12 @@ impl Stats {
         self.panics.fetch_add(1, Relaxed);
     }
 
+    /// Panics caught so far.
+    #[cfg(test)]
+    pub(crate) fn snapshot_panics(&self) -> u64 {
+        self.panics.load(Relaxed)
+    }
+
     /// Counts frames and bytes handed to the socket.
     pub(crate) fn record_frames(&self, frames: u64, bytes: u64) {
         self.frames_written.fetch_add(frames, Relaxed);
