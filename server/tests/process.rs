@@ -219,7 +219,8 @@ async fn newline_bombs_past_the_replay_budget_keep_rss_within_the_formula() {
     let idle = rss_bytes(pid);
 
     // A subscriber reading along on a few of the topics.
-    let mut reader = SseReader::open(&format!("{base}/sse/subscribe?topic=bomb0&topic=bomb1")).await;
+    let mut reader =
+        SseReader::open(&format!("{base}/sse/subscribe?topic=bomb0&topic=bomb1")).await;
     // 60 KB bodies of newlines, each about 360 KB once encoded, into 40
     // topics: 400 of them are about 140 MB, over four times the budget.
     let bomb = format!("{{\"data\": [{}]}}", "\n".repeat(60_000));
@@ -233,7 +234,11 @@ async fn newline_bombs_past_the_replay_budget_keep_rss_within_the_formula() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(res.status(), 202, "round {round}, topic {topic}: never refused");
+            assert_eq!(
+                res.status(),
+                202,
+                "round {round}, topic {topic}: never refused"
+            );
             encoded += 6 * 60_000;
         }
         peak = peak.max(rss_bytes(pid));
@@ -251,7 +256,10 @@ async fn newline_bombs_past_the_replay_budget_keep_rss_within_the_formula() {
         grew >> 20,
         bound >> 20
     );
-    assert!(grew <= bound, "RSS grew {grew} B, over the worst case {bound} B");
+    assert!(
+        grew <= bound,
+        "RSS grew {grew} B, over the worst case {bound} B"
+    );
 
     // Alive, and the oldest events were evicted: resuming from before them
     // is an explicit reset.

@@ -245,6 +245,9 @@ async fn health_stats_metrics_and_static_files() {
         "subscribers_cut_off",
         "uptime_seconds",
         "topics",
+        "replay_bytes",
+        "events_evicted",
+        "panics",
     ] {
         assert!(stats.get(key).is_some(), "stats lack {key}");
     }
@@ -258,6 +261,9 @@ async fn health_stats_metrics_and_static_files() {
     assert!(text.contains(
         "# TYPE pushwire_events_published_total counter\npushwire_events_published_total "
     ));
+    assert!(text.contains("# TYPE pushwire_panics_total counter\npushwire_panics_total 0\n"));
+    assert!(text.contains("# TYPE pushwire_replay_bytes gauge\npushwire_replay_bytes "));
+    assert!(stats["replay_bytes"].as_u64().unwrap() > 0);
 
     let res = c.get(server.url("/")).send().await.unwrap();
     assert_eq!(res.status(), 200);
