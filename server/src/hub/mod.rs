@@ -529,7 +529,9 @@ fn advance(
             if let Some(last) = events.last() {
                 catch_up.after = last.seq;
             }
-            if complete {
+            // An empty step is the end too: a step that made no progress
+            // must never be asked for again.
+            if complete || events.is_empty() {
                 go_live(st, limits, id, *catch_up);
                 Ok(Step::Live(frames))
             } else {
