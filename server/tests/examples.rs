@@ -338,14 +338,7 @@ async fn embed_serves_its_own_routes_beside_the_mounted_hub() {
     assert_eq!(created.data, r#"{"order_id":43}"#);
     assert!(seq(&created.id) > seq(&shipped.id));
 
-    let stats: serde_json::Value = http
-        .get(example.url("/push/api/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = common::get_json(&example.url("/push/api/stats")).await;
     assert_eq!(stats["events_published"], 2, "{stats}");
     assert_eq!(stats["subscribers"], 1, "{stats}");
 

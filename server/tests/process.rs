@@ -205,14 +205,7 @@ async fn newline_bombs_past_the_replay_budget_keep_rss_within_the_formula() {
     .await;
     let pid = child.id().unwrap();
     let http = common::client();
-    let start = http
-        .get(format!("{base}/api/topics/bomb0/events"))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["last_id"]
+    let start = common::get_json(&format!("{base}/api/topics/bomb0/events")).await["last_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -265,23 +258,9 @@ async fn newline_bombs_past_the_replay_budget_keep_rss_within_the_formula() {
     // is an explicit reset.
     let health = http.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let poll: serde_json::Value = http
-        .get(format!("{base}/api/topics/bomb0/events?after={start}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let poll = common::get_json(&format!("{base}/api/topics/bomb0/events?after={start}")).await;
     assert_eq!(poll["reset"]["reason"], "too_old", "{poll}");
-    let stats: serde_json::Value = http
-        .get(format!("{base}/api/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = common::get_json(&format!("{base}/api/stats")).await;
     assert!(stats["replay_bytes"].as_u64().unwrap() <= REPLAY, "{stats}");
     assert!(stats["events_evicted"].as_u64().unwrap() > 300, "{stats}");
     drop(child);

@@ -135,6 +135,31 @@ struct ConnectionShared<R> {
     request_timeout: Duration,
 }
 
+/// The routes as both paths of a connection call them: the lean path
+/// through [`lean::Routes`], hyper as a `Service` of requests whose bodies
+/// have a deadline.
+trait ConnectionRoutes:
+    lean::Routes
+    + Service<
+        http::Request<DeadlineBody>,
+        Response = warp::reply::Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+{
+}
+
+impl<R> ConnectionRoutes for R where
+    R: lean::Routes
+        + Service<
+            http::Request<DeadlineBody>,
+            Response = warp::reply::Response,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + Clone
+{
+}
+
 /// One connection: served by [`lean`] while its requests are ones it
 /// serves (event streams, small bodies), by hyper from the first that is
 /// not; a panic anywhere in it is contained ([`panics`]).
@@ -145,13 +170,7 @@ fn serve_connection<R>(
     watcher: Watcher,
 ) -> impl Future<Output = ()> + Send
 where
-    R: lean::Routes
-        + Service<
-            http::Request<DeadlineBody>,
-            Response = warp::reply::Response,
-            Error = std::convert::Infallible,
-        > + Clone,
-    <R as Service<http::Request<DeadlineBody>>>::Future: Send + 'static,
+    R: ConnectionRoutes,
 {
     let stats = shared.stats.clone();
     panics::contain(connection(socket, guard, shared, watcher), stats)
@@ -172,13 +191,7 @@ fn connection<R>(
     watcher: Watcher,
 ) -> impl Future<Output = ()> + Send
 where
-    R: lean::Routes
-        + Service<
-            http::Request<DeadlineBody>,
-            Response = warp::reply::Response,
-            Error = std::convert::Infallible,
-        > + Clone,
-    <R as Service<http::Request<DeadlineBody>>>::Future: Send + 'static,
+    R: ConnectionRoutes,
 {
     async move {
         let timeout = shared.request_timeout;

@@ -70,14 +70,7 @@ impl TestServer {
 
     /// `GET path`, its body decoded as JSON.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        client()
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        get_json(&self.url(path)).await
     }
 
     /// The events of `topic` still in its replay buffer, through the polling API.
@@ -127,6 +120,19 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()
+        .unwrap()
+}
+
+/// `GET url`, its body decoded as JSON.
+#[allow(dead_code)] // not every test file uses every helper
+pub async fn get_json(url: &str) -> serde_json::Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
         .unwrap()
 }
 
