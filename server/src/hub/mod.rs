@@ -259,7 +259,7 @@ impl Hub {
 
     /// Publishes an already-built payload after checking the names. The
     /// topic must not be one of the server's own
-    /// ([`RESERVED_TOPICS`](pushwire_protocol::names::RESERVED_TOPICS)).
+    /// ([`RESERVED_TOPICS`]).
     pub fn publish_payload(
         &self,
         topic: &str,
