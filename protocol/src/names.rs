@@ -26,6 +26,13 @@ pub const END_EVENT: &str = <End as TypedEvent>::NAME;
 /// The reason carried by [`End`] when a finite stream ran to its end.
 pub const END_COMPLETE: &str = "complete";
 
+/// The request header a publisher names a publish with, so that a retry
+/// is answered with the first publish's id instead of storing it twice.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+
+/// The response header naming the node that answered.
+pub const NODE_HEADER: &str = "X-Pushwire-Node";
+
 /// The request header a reconnecting `EventSource` sends its last id in.
 pub const LAST_EVENT_ID_HEADER: &str = "Last-Event-ID";
 

@@ -10,9 +10,10 @@ use clap::Parser;
 
 /// The hub's limits default to the same values in the binary and the library.
 pub use crate::hub::{
-    DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
-    DEFAULT_POLL_MAX_BYTES, DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES,
-    DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBER_QUEUE_BYTES,
+    DEFAULT_IDEMPOTENCY_MAX_KEYS, DEFAULT_IDEMPOTENCY_WINDOW_MS, DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION, DEFAULT_POLL_MAX_BYTES,
+    DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_SUBSCRIBER_QUEUE,
+    DEFAULT_SUBSCRIBER_QUEUE_BYTES,
 };
 
 /// Default listen address: loopback only, so an unconfigured server is never
@@ -76,6 +77,20 @@ pub struct Config {
     #[arg(long, env = "PUSHWIRE_POLL_MAX_BYTES", default_value_t = DEFAULT_POLL_MAX_BYTES,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub poll_max_bytes: usize,
+
+    /// Milliseconds a publisher's `Idempotency-Key` is remembered: a retry
+    /// with it is answered with the first publish's id, stored once.
+    #[arg(long, env = "PUSHWIRE_IDEMPOTENCY_WINDOW_MS", default_value_t = DEFAULT_IDEMPOTENCY_WINDOW_MS)]
+    pub idempotency_window_ms: u64,
+
+    /// Idempotency keys remembered at most; past it the oldest is forgotten early.
+    #[arg(long, env = "PUSHWIRE_IDEMPOTENCY_MAX_KEYS", default_value_t = DEFAULT_IDEMPOTENCY_MAX_KEYS)]
+    pub idempotency_max_keys: usize,
+
+    /// The name of this node, sent as `X-Pushwire-Node` on every response
+    /// and in `/api/stats` (default: the host name).
+    #[arg(long, env = "PUSHWIRE_NODE_NAME", default_value_t = default_node_name())]
+    pub node_name: String,
 
     /// Frames queued per subscriber; a subscriber that falls further behind is
     /// disconnected and resumes through replay.
@@ -147,6 +162,9 @@ impl Default for Config {
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             subscriber_queue_bytes: DEFAULT_SUBSCRIBER_QUEUE_BYTES,
             poll_max_bytes: DEFAULT_POLL_MAX_BYTES,
+            idempotency_window_ms: DEFAULT_IDEMPOTENCY_WINDOW_MS,
+            idempotency_max_keys: DEFAULT_IDEMPOTENCY_MAX_KEYS,
+            node_name: default_node_name(),
             subscriber_queue: DEFAULT_SUBSCRIBER_QUEUE,
             heartbeat_ms: DEFAULT_HEARTBEAT_MS,
             monitoring_ms: DEFAULT_MONITORING_MS,
@@ -161,6 +179,22 @@ impl Default for Config {
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
         }
     }
+}
+
+/// The host name (from `/proc/sys/kernel/hostname` or `HOSTNAME`), else
+/// `pushwire`.
+pub fn default_node_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| is_valid_node_name(name))
+        .unwrap_or_else(|| "pushwire".to_owned())
+}
+
+/// A node name fits in a header: 1 to 64 visible ASCII characters.
+fn is_valid_node_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn unreachable_addr() -> SocketAddr {
@@ -179,6 +213,9 @@ pub enum ConfigError {
     /// An empty token would match an empty bearer credential.
     #[error("the publish token must not be empty")]
     EmptyToken,
+    /// The node name must fit in an HTTP header.
+    #[error("--node-name {0:?} must be 1 to 64 visible ASCII characters")]
+    InvalidNodeName(String),
     /// The largest event would not fit in replay or in a subscriber's queue.
     #[error(
         "--max-event-bytes ({event}) must not exceed --replay-max-bytes ({replay}) \
@@ -199,6 +236,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.publish_token.as_deref() == Some("") {
             return Err(ConfigError::EmptyToken);
+        }
+        if !is_valid_node_name(&self.node_name) {
+            return Err(ConfigError::InvalidNodeName(self.node_name.clone()));
         }
         if self.max_event_bytes > self.replay_max_bytes
             || self.max_event_bytes > self.subscriber_queue_bytes

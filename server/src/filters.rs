@@ -68,8 +68,8 @@ pub fn mount(app: impl Into<App>, prefix: &str) -> BoxedFilter<(Response,)> {
     for segment in prefix.split('/').filter(|s| !s.is_empty()) {
         path = path.and(warp::path(segment.to_owned())).boxed();
     }
-    path.and(routes::cors(&app, routes::push_api(&app), false))
-        .boxed()
+    let api = path.and(routes::cors(&app, routes::push_api(&app), false));
+    routes::node_header(&app, api.boxed())
 }
 
 /// `GET sse/subscribe?topic=a&topic=b`: a hub subscription as SSE.

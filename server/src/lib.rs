@@ -28,6 +28,7 @@
 //! maps every concept to its file.
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod config;
 pub mod filters;
 pub mod hub;
@@ -42,6 +43,7 @@ mod demo;
 mod stats;
 mod web;
 
+pub use backend::{Backend, Publish};
 pub use config::Config;
 pub use conn::{serve, MAX_REQUEST_HEAD};
 pub use hub::{Hub, HubBuilder, HubError, PollResult, Published, Subscription};

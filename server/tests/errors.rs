@@ -5,6 +5,11 @@
 mod common;
 
 use common::{client, TestServer};
+use futures_util::future::BoxFuture;
+use pushwire_server::hub::Payload;
+use pushwire_server::{
+    App, Backend, Config, Hub, HubError, PollResult, Publish, Published, Subscription,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -468,5 +473,98 @@ async fn an_event_larger_than_max_event_bytes_once_encoded_is_413() {
     .await;
     assert!(server.topic_events("t").await.is_empty(), "nothing stored");
     server.publish("t", "m", json!([1, 2])).await;
+    server.stop().await;
+}
+
+/// A backend that is never ready: the in-memory hub behind a switch that is
+/// off, written against the public `Backend` trait as a user would.
+#[derive(Debug)]
+struct Unreachable(Hub);
+
+impl Backend for Unreachable {
+    fn publish<'a>(&'a self, _: Publish<'a>) -> BoxFuture<'a, Result<Published, HubError>> {
+        Box::pin(async {
+            Err(HubError::Unavailable(
+                "the event store is unreachable".into(),
+            ))
+        })
+    }
+    fn publish_reserved<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: Payload,
+    ) -> BoxFuture<'a, Result<Published, HubError>> {
+        Box::pin(async { Err(HubError::Unavailable("down".into())) })
+    }
+    fn subscribe<'a>(
+        &'a self,
+        topics: &'a [String],
+        id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Subscription, HubError>> {
+        Box::pin(async move { self.0.subscribe(topics, id) })
+    }
+    fn poll<'a>(
+        &'a self,
+        topic: &'a str,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<PollResult, HubError>> {
+        Box::pin(async move { self.0.poll(topic, after, limit) })
+    }
+    fn ready(&self) -> bool {
+        false
+    }
+    fn local_hub(&self) -> &Hub {
+        &self.0
+    }
+    fn close(&self) {
+        self.0.close();
+    }
+}
+
+#[tokio::test]
+async fn every_answer_names_its_node_and_readiness_follows_the_backend() {
+    let server = TestServer::start_with(|c| c.node_name = "node-a".into()).await;
+    let c = client();
+    for path in ["/healthz", "/readyz", "/api/stats", "/missing"] {
+        let res = c.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.headers()["x-pushwire-node"], "node-a", "{path}");
+    }
+    let ready = c.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(server.stats().await["node"], "node-a");
+    server.stop().await;
+
+    let config = Config {
+        node_name: "node-b".into(),
+        ..Config::default()
+    };
+    let backend = std::sync::Arc::new(Unreachable(Hub::new()));
+    let server = TestServer::start_app(App::with_backend(config, backend)).await;
+    let headers = expect_error(
+        c.get(server.url("/readyz")).send().await.unwrap(),
+        503,
+        "not reachable",
+    )
+    .await;
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(headers["x-pushwire-node"], "node-b");
+    let headers = expect_error(
+        c.post(server.url("/api/topics/t"))
+            .json(&json!({"data": 1}))
+            .send()
+            .await
+            .unwrap(),
+        503,
+        "unreachable",
+    )
+    .await;
+    assert_eq!(headers["retry-after"], "1");
+    // Liveness is not readiness.
+    assert_eq!(
+        c.get(server.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
     server.stop().await;
 }

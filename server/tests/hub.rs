@@ -396,3 +396,43 @@ async fn streams_end_cleanly_after_their_lifetime_and_resume_by_id() {
     assert_eq!(ids(&r.events(1).await), [missed]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_retried_publish_with_the_same_idempotency_key_is_stored_once() {
+    let server = TestServer::start().await;
+    let c = client();
+    let publish = |topic: &'static str, key: &'static str| {
+        c.post(server.url(&format!("/api/topics/{topic}")))
+            .header("Idempotency-Key", key)
+            .json(&json!({"event": "order", "data": {"n": 1}}))
+            .send()
+    };
+    let first = publish("orders", "order-42").await.unwrap();
+    assert_eq!(first.status(), 202);
+    let first: serde_json::Value = first.json().await.unwrap();
+    let retry = publish("orders", "order-42").await.unwrap();
+    assert_eq!(retry.status(), 202);
+    let retry: serde_json::Value = retry.json().await.unwrap();
+    assert_eq!(retry["id"], first["id"], "the retry gets the first id");
+    assert_eq!(server.topic_events("orders").await.len(), 1, "stored once");
+    // The key counts per topic, and another key is another event.
+    let other_topic: serde_json::Value = publish("invoices", "order-42")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(other_topic["id"], first["id"]);
+    publish("orders", "order-43").await.unwrap();
+    assert_eq!(server.topic_events("orders").await.len(), 2);
+    // A key that is not visible ASCII is refused, and nothing is stored.
+    let bad = publish("orders", "has space").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("Idempotency-Key"),
+        "{body}"
+    );
+    assert_eq!(server.topic_events("orders").await.len(), 2);
+    server.stop().await;
+}

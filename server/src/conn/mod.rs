@@ -64,7 +64,7 @@ pub(crate) const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 /// gracefully. Also runs the monitoring sampler for as long as it serves.
 pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) {
     let sampler = tokio::spawn(monitoring::run(
-        app.hub.clone(),
+        app.backend.clone(),
         app.stats.clone(),
         app.config.monitoring_interval(),
         app.shutdown.clone(),

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pushwire_protocol::names::MONITORING_TOPIC;
-use pushwire_protocol::MonitoringData;
+use pushwire_protocol::{MonitoringData, TypedEvent};
 use sysinfo::{Networks, System};
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::Hub;
+use crate::backend::Backend;
+use crate::hub::{HubError, Payload};
 use crate::stats::Stats;
 
 /// Samples the host and the server, remembering what it needs to turn
@@ -93,7 +94,7 @@ impl Sampler {
 
 /// Runs the sampler until `shutdown` is cancelled.
 pub(crate) async fn run(
-    hub: Hub,
+    backend: Arc<dyn Backend>,
     stats: Arc<Stats>,
     interval: Duration,
     shutdown: CancellationToken,
@@ -107,7 +108,15 @@ pub(crate) async fn run(
             _ = shutdown.cancelled() => break,
         }
         let sample = sampler.sample(&stats);
-        if let Err(err) = hub.publish_reserved(MONITORING_TOPIC, &sample) {
+        let published = match serde_json::value::to_raw_value(&sample) {
+            Ok(json) => {
+                backend
+                    .publish_reserved(MONITORING_TOPIC, MonitoringData::NAME, Payload::Json(json))
+                    .await
+            }
+            Err(err) => Err(HubError::InvalidJson(err.to_string())),
+        };
+        if let Err(err) = published {
             tracing::warn!(%err, "monitoring sample not published");
         }
     }

@@ -72,6 +72,21 @@ impl HubBuilder {
         self
     }
 
+    /// How long a publisher's idempotency key is remembered (a retry with
+    /// it within that time is answered with the first publish's id).
+    /// Default [`DEFAULT_IDEMPOTENCY_WINDOW_MS`](super::DEFAULT_IDEMPOTENCY_WINDOW_MS).
+    pub fn idempotency_window(mut self, window: std::time::Duration) -> Self {
+        self.limits.idempotency_window_ms = window.as_millis().min(u64::MAX as u128) as u64;
+        self
+    }
+
+    /// Idempotency keys remembered at most; past it the oldest is
+    /// forgotten early. Default [`DEFAULT_IDEMPOTENCY_MAX_KEYS`](super::DEFAULT_IDEMPOTENCY_MAX_KEYS).
+    pub fn idempotency_max_keys(mut self, keys: usize) -> Self {
+        self.limits.idempotency_max_keys = keys;
+        self
+    }
+
     /// Topics that may hold events at once; beyond it, publishing to another
     /// topic fails with [`HubError::TooManyTopics`](super::HubError::TooManyTopics).
     /// Topics that are only subscribed to take no slot. Default [`DEFAULT_MAX_TOPICS`](super::DEFAULT_MAX_TOPICS).

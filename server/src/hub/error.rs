@@ -5,6 +5,7 @@
 use pushwire_protocol::names::RESERVED_EVENT_PREFIX;
 use pushwire_protocol::EncodeError;
 
+use super::dedupe::MAX_IDEMPOTENCY_KEY_LEN;
 use super::limits::{MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN};
 
 /// Why the hub refused a request.
@@ -45,6 +46,14 @@ pub enum HubError {
         /// The limit.
         max: usize,
     },
+    /// The `Idempotency-Key` is empty, too long or not visible ASCII.
+    #[error("invalid Idempotency-Key {0:?}: use 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters")]
+    InvalidIdempotencyKey(String),
+    /// The backend cannot store or serve events right now; retry later
+    /// (with the same `Idempotency-Key`, since the outcome of a publish
+    /// that timed out is unknown).
+    #[error("{0}")]
+    Unavailable(String),
     /// The data to publish is not valid JSON or could not be serialised.
     #[error("invalid JSON data: {0}")]
     InvalidJson(String),

@@ -26,6 +26,12 @@ pub const DEFAULT_MAX_TOPICS: usize = 10_000;
 /// Topics one subscription may follow.
 pub const DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION: usize = 32;
 
+/// How long a publisher's `Idempotency-Key` is remembered: 2 minutes, as
+/// JetStream's default duplicate window.
+pub const DEFAULT_IDEMPOTENCY_WINDOW_MS: u64 = 120_000;
+/// Idempotency keys remembered at most; past it the oldest is forgotten.
+pub const DEFAULT_IDEMPOTENCY_MAX_KEYS: usize = 100_000;
+
 /// Whether `name` is a valid topic name: `[A-Za-z0-9_.:-]{1,128}`.
 pub fn is_valid_topic(name: &str) -> bool {
     (1..=MAX_TOPIC_LEN).contains(&name.len())
@@ -44,6 +50,8 @@ pub(crate) struct HubLimits {
     pub(crate) subscriber_queue_bytes: usize,
     pub(crate) max_topics: usize,
     pub(crate) poll_max_bytes: usize,
+    pub(crate) idempotency_window_ms: u64,
+    pub(crate) idempotency_max_keys: usize,
     pub(crate) max_topics_per_subscription: usize,
 }
 
@@ -57,6 +65,8 @@ impl Default for HubLimits {
             subscriber_queue_bytes: DEFAULT_SUBSCRIBER_QUEUE_BYTES,
             max_topics: DEFAULT_MAX_TOPICS,
             poll_max_bytes: DEFAULT_POLL_MAX_BYTES,
+            idempotency_window_ms: DEFAULT_IDEMPOTENCY_WINDOW_MS,
+            idempotency_max_keys: DEFAULT_IDEMPOTENCY_MAX_KEYS,
             max_topics_per_subscription: DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
         }
     }

@@ -31,6 +31,7 @@
 //! | `subscription.rs` | [`Subscription`], the subscriber's stream, catching up in steps |
 
 mod builder;
+mod dedupe;
 mod error;
 mod event_id;
 mod limits;
@@ -49,12 +50,13 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 pub use builder::HubBuilder;
+pub use dedupe::MAX_IDEMPOTENCY_KEY_LEN;
 pub use error::HubError;
 pub use limits::{
-    is_valid_topic, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOPICS,
-    DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION, DEFAULT_POLL_MAX_BYTES, DEFAULT_REPLAY_CAPACITY,
-    DEFAULT_REPLAY_MAX_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBER_QUEUE_BYTES,
-    MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN,
+    is_valid_topic, DEFAULT_IDEMPOTENCY_MAX_KEYS, DEFAULT_IDEMPOTENCY_WINDOW_MS,
+    DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
+    DEFAULT_POLL_MAX_BYTES, DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES,
+    DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBER_QUEUE_BYTES, MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN,
 };
 pub use replay::{Payload, StoredEvent};
 pub use subscription::Subscription;
@@ -66,6 +68,7 @@ use replay::TooOld;
 use state::{HubState, Shared};
 use subscription::{CatchUp, Registration, Step};
 
+use crate::backend::Publish;
 use crate::stats::{HubFigures, Stats, StatsSnapshot};
 
 /// Where a published event ended up.
@@ -271,32 +274,64 @@ impl Hub {
             return Err(HubError::ReservedTopic(topic.to_owned()));
         }
         check_event_name(event)?;
-        self.store_and_fan_out(topic, event, data)
+        self.store_and_fan_out(topic, event, data, None)
     }
 
     /// Publishes on one of the server's reserved topics: for the server's
     /// own producers (the monitoring sampler), never for requests.
-    pub(crate) fn publish_reserved<T: TypedEvent>(
-        &self,
-        topic: &str,
-        value: &T,
-    ) -> Result<Published, HubError> {
-        let json = serde_json::value::to_raw_value(value)
-            .map_err(|e| HubError::InvalidJson(e.to_string()))?;
-        self.store_and_fan_out(topic, T::NAME, Payload::Json(json))
-    }
-
-    /// Assigns the event its id, encodes it once, queues it for every
-    /// subscriber of the topic and keeps it for replay.
-    fn store_and_fan_out(
+    pub(crate) fn publish_reserved(
         &self,
         topic: &str,
         event: &str,
         data: Payload,
     ) -> Result<Published, HubError> {
+        self.store_and_fan_out(topic, event, data, None)
+    }
+
+    /// [`Hub::publish_payload`] with the publisher's idempotency key.
+    pub(crate) fn publish_keyed(&self, publish: Publish<'_>) -> Result<Published, HubError> {
+        let Publish {
+            topic,
+            event,
+            data,
+            idempotency_key,
+            ..
+        } = publish;
+        check_topic(topic)?;
+        if RESERVED_TOPICS.contains(&topic) {
+            return Err(HubError::ReservedTopic(topic.to_owned()));
+        }
+        check_event_name(event)?;
+        if let Some(key) = idempotency_key.filter(|k| !dedupe::is_valid_key(k)) {
+            return Err(HubError::InvalidIdempotencyKey(key.to_owned()));
+        }
+        self.store_and_fan_out(topic, event, data, idempotency_key)
+    }
+
+    /// Assigns the event its id, encodes it once, queues it for every
+    /// subscriber of the topic and keeps it for replay; or, for a key
+    /// already used on the topic, answers the first publish's id.
+    fn store_and_fan_out(
+        &self,
+        topic: &str,
+        event: &str,
+        data: Payload,
+        idempotency_key: Option<&str>,
+    ) -> Result<Published, HubError> {
         let limits = self.shared.limits;
+        let now = std::time::Instant::now();
         let mut guard = self.lock();
         let st = &mut *guard;
+        if let Some(seq) = idempotency_key.and_then(|key| st.dedupe.seen(topic, key, now)) {
+            return Ok(Published {
+                id: EventId {
+                    epoch: self.shared.epoch,
+                    seq,
+                }
+                .to_string(),
+                delivered_to: 0,
+            });
+        }
         st.check_room(topic, &limits)?;
         let seq = st.seq + 1;
         let id = EventId {
@@ -343,6 +378,9 @@ impl Hub {
         let evicted = st.retain(&key, Arc::new(stored));
         for sub in &dropped {
             st.unregister(*sub);
+        }
+        if let Some(key) = idempotency_key {
+            st.dedupe.remember(topic, key, seq, now);
         }
         self.shared.stats.count_published();
         self.shared.stats.count_evicted(evicted);

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::dedupe::Dedupe;
 use super::event_id::Epoch;
 use super::limits::HubLimits;
 use super::queue::QueueSender;
@@ -63,6 +64,7 @@ pub(super) struct HubState {
     pub(super) seq: u64,
     pub(super) topics: HashMap<Arc<str>, Topic>,
     pub(super) retention: Retention,
+    pub(super) dedupe: Dedupe,
     /// Topics of each live subscription, to unregister it from all at once.
     pub(super) subscriptions: HashMap<u64, Vec<Arc<str>>>,
     pub(super) next_subscription: u64,
@@ -75,6 +77,10 @@ impl HubState {
             seq: 0,
             topics: HashMap::new(),
             retention: Retention::new(limits.replay_max_bytes),
+            dedupe: Dedupe::new(
+                std::time::Duration::from_millis(limits.idempotency_window_ms),
+                limits.idempotency_max_keys,
+            ),
             subscriptions: HashMap::new(),
             next_subscription: 0,
             closed: false,

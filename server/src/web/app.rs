@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::cors::CorsPolicy;
+use crate::backend::Backend;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::sse::SseContext;
@@ -19,6 +20,9 @@ use crate::stats::Stats;
 #[must_use = "an App serves nothing until given to serve() or mounted as filters"]
 pub struct App {
     pub(crate) config: Arc<Config>,
+    /// Where events live; everything publishes, subscribes and polls here.
+    pub(crate) backend: Arc<dyn Backend>,
+    /// The node-local hub the backend fans out from (its counters).
     pub(crate) hub: Hub,
     pub(crate) stats: Arc<Stats>,
     pub(crate) sse: SseContext,
@@ -36,6 +40,10 @@ impl App {
             .subscriber_queue(config.subscriber_queue)
             .subscriber_queue_bytes(config.subscriber_queue_bytes)
             .poll_max_bytes(config.poll_max_bytes)
+            .idempotency_window(std::time::Duration::from_millis(
+                config.idempotency_window_ms,
+            ))
+            .idempotency_max_keys(config.idempotency_max_keys)
             .max_topics(config.max_topics)
             .max_topics_per_subscription(config.max_topics_per_subscription)
             .build();
@@ -45,6 +53,13 @@ impl App {
     /// A server around an existing `hub` (its own limits apply; those of
     /// `config` are for the rest: tokens, bodies, heartbeats, connections).
     pub fn with_hub(config: Config, hub: Hub) -> Self {
+        Self::with_backend(config, Arc::new(hub))
+    }
+
+    /// A server around any [`Backend`] (the in-memory [`Hub`] or a
+    /// distributed one).
+    pub fn with_backend(config: Config, backend: Arc<dyn Backend>) -> Self {
+        let hub = backend.local_hub().clone();
         let stats = hub.counters().clone();
         let shutdown = CancellationToken::new();
         App {
@@ -56,15 +71,22 @@ impl App {
             },
             cors: CorsPolicy::new(&config.cors_origins),
             config: Arc::new(config),
+            backend,
             hub,
             stats,
             shutdown,
         }
     }
 
-    /// The hub this server publishes to and subscribes from.
+    /// The node-local hub this server fans events out from (with the
+    /// in-memory backend, the hub events are published to).
     pub fn hub(&self) -> &Hub {
         &self.hub
+    }
+
+    /// Where this server's events live.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
     }
 
     /// The configuration.
@@ -76,7 +98,7 @@ impl App {
     /// (what [`serve`](crate::serve) does on shutdown).
     pub fn shutdown(&self) {
         self.shutdown.cancel();
-        self.hub.close();
+        self.backend.close();
     }
 }
 

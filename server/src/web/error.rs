@@ -94,6 +94,7 @@ impl From<HubError> for ApiError {
             HubError::TooManyTopics(_) => StatusCode::INSUFFICIENT_STORAGE,
             HubError::ReservedTopic(_) => StatusCode::FORBIDDEN,
             HubError::EventTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            HubError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, err.to_string())

@@ -11,7 +11,8 @@
 //! | `GET /api/topics/{topic}/events?after&limit` | `handlers/poll.rs` |
 //! | `GET /api/stats` | `handlers/stats.rs` |
 //! | `GET /metrics` | `handlers/stats.rs` |
-//! | `GET /healthz` | `ok` |
+//! | `GET /healthz` | `ok`: the process runs |
+//! | `GET /readyz` | `handlers/stats.rs`: the backend is usable (`503` when not) |
 //! | `GET /*` | files of the www directory |
 //!
 //! The four routes of the push API (subscribe, publish, poll, stats) are
@@ -23,8 +24,12 @@
 //! there when it reconnects by itself.
 
 use std::convert::Infallible;
+use std::future::Future;
 
-use pushwire_protocol::names::{LAST_EVENT_ID_HEADER, LAST_EVENT_ID_PARAM};
+use http::HeaderValue;
+use pushwire_protocol::names::{
+    IDEMPOTENCY_KEY_HEADER, LAST_EVENT_ID_HEADER, LAST_EVENT_ID_PARAM, NODE_HEADER,
+};
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
@@ -37,13 +42,13 @@ use super::App;
 /// Every route of the `pushwire` binary, with JSON errors and CORS.
 pub(crate) fn routes(app: App) -> BoxedFilter<(Response,)> {
     let demo = warp::path("sse").and(
-        sse_route(&app, "counter", streams::counter)
-            .or(sse_route(&app, "demo", streams::demo))
+        sse_route(&app, "counter", at_once(streams::counter))
+            .or(sse_route(&app, "demo", at_once(streams::demo)))
             .unify()
-            .or(sse_route(&app, "perf", streams::perf))
+            .or(sse_route(&app, "perf", at_once(streams::perf)))
             .unify()
-            .or(sse_route(&app, "monitoring", |app, _, id| {
-                subscribe::monitoring(app, id)
+            .or(sse_route(&app, "monitoring", |app, _, id| async move {
+                subscribe::monitoring(&app, id.as_deref()).await
             }))
             .unify(),
     );
@@ -53,6 +58,8 @@ pub(crate) fn routes(app: App) -> BoxedFilter<(Response,)> {
         .or(get_exact(&app, "metrics", stats::metrics))
         .unify()
         .or(get_exact(&app, "healthz", |_| "ok".into_response()))
+        .unify()
+        .or(get_exact(&app, "readyz", stats::readyz))
         .unify()
         .or(static_files(&app))
         .unify();
@@ -74,7 +81,9 @@ pub(crate) fn push_api(app: &App) -> BoxedFilter<(Response,)> {
 /// `GET /sse/subscribe?topic=a&topic=b`
 pub(crate) fn subscribe_route(app: &App) -> BoxedFilter<(Response,)> {
     warp::path("sse")
-        .and(sse_route(app, "subscribe", subscribe::subscribe))
+        .and(sse_route(app, "subscribe", |app, query, id| async move {
+            subscribe::subscribe(&app, &query, id.as_deref()).await
+        }))
         .boxed()
 }
 
@@ -83,8 +92,9 @@ pub(crate) fn fixed_topics_route(app: &App, topics: Vec<String>) -> BoxedFilter<
     warp::get()
         .and(with_app(app))
         .and(last_event_id())
-        .map(move |app: App, id: Option<String>| {
-            respond(subscribe::topics(&app, &topics, id.as_deref()))
+        .then(move |app: App, id: Option<String>| {
+            let topics = topics.clone();
+            async move { respond(subscribe::topics(&app, &topics, id.as_deref()).await) }
         })
         .boxed()
 }
@@ -95,15 +105,21 @@ pub(crate) fn publish_route(app: &App) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(with_app(app))
         .and(warp::header::optional::<String>("authorization"))
+        .and(warp::header::optional::<String>(IDEMPOTENCY_KEY_HEADER))
         .and(warp::header::optional::<u64>("content-length"))
         .and(warp::body::stream())
         .then(
-            |topic: String, app: App, auth: Option<String>, length: Option<u64>, body| async move {
+            |topic: String,
+             app: App,
+             auth: Option<String>,
+             key: Option<String>,
+             length: Option<u64>,
+             body| async move {
                 let result = async {
                     publish::authorize(&app, auth.as_deref())?;
                     let max = app.config.max_body_bytes;
                     let bytes = publish::read_limited(length, body, max).await?;
-                    publish::publish(&app, &topic, &bytes)
+                    publish::publish(&app, &topic, &bytes, key.as_deref()).await
                 };
                 respond(result.await)
             },
@@ -117,8 +133,12 @@ pub(crate) fn poll_route(app: &App) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(with_app(app))
         .and(query::raw())
-        .map(|topic: String, app: App, raw: String| {
-            respond(Query::parse(&raw).and_then(|q| poll::poll(&app, &topic, &q)))
+        .then(|topic: String, app: App, raw: String| async move {
+            let result = match Query::parse(&raw) {
+                Ok(q) => poll::poll(&app, &topic, &q).await,
+                Err(e) => Err(e),
+            };
+            respond(result)
         })
         .boxed()
 }
@@ -153,10 +173,11 @@ pub(crate) fn last_event_id() -> impl Filter<Extract = (Option<String>,), Error 
         })
 }
 
-/// `GET /{name}` (an SSE route) handled by `handler(app, query, last_event_id)`.
-fn sse_route<H>(app: &App, name: &'static str, handler: H) -> BoxedFilter<(Response,)>
+/// `GET /{name}` (an SSE route) answered by `handler(app, query, last_event_id)`.
+fn sse_route<H, F>(app: &App, name: &'static str, handler: H) -> BoxedFilter<(Response,)>
 where
-    H: Fn(&App, &Query, Option<&str>) -> handlers::Result<Response> + Clone + Send + Sync + 'static,
+    H: Fn(App, Query, Option<String>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = handlers::Result<Response>> + Send + 'static,
 {
     warp::path(name)
         .and(warp::path::end())
@@ -164,13 +185,27 @@ where
         .and(with_app(app))
         .and(query::raw())
         .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
-        .map(move |app: App, raw: String, header: Option<String>| {
-            respond(Query::parse(&raw).and_then(|q| {
-                let id = resume_id(header, &q);
-                handler(&app, &q, id.as_deref())
-            }))
+        .then(move |app: App, raw: String, header: Option<String>| {
+            let handler = handler.clone();
+            async move {
+                let result = match Query::parse(&raw) {
+                    Ok(q) => {
+                        let id = resume_id(header, &q);
+                        handler(app, q, id).await
+                    }
+                    Err(e) => Err(e),
+                };
+                respond(result)
+            }
         })
         .boxed()
+}
+
+/// A handler that answers without waiting, as [`sse_route`] takes them.
+fn at_once(
+    handler: fn(&App, &Query, Option<&str>) -> handlers::Result<Response>,
+) -> impl Fn(App, Query, Option<String>) -> std::future::Ready<handlers::Result<Response>> + Clone {
+    move |app, query, id| std::future::ready(handler(&app, &query, id.as_deref()))
 }
 
 /// `GET /{name}` with no parameters.
@@ -235,13 +270,25 @@ pub(crate) fn cors(
     preflight.or(normal).unify().boxed()
 }
 
-/// The binary's routes: CORS, and JSON errors for everything.
+/// The binary's routes: CORS, JSON errors for everything, and the node's
+/// name on every answer.
 fn with_cors(
     app: App,
     routes: impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static,
 ) -> BoxedFilter<(Response,)> {
-    cors(&app, routes, true)
-        .recover(handle_rejection)
-        .unify()
+    let routes = cors(&app, routes, true).recover(handle_rejection).unify();
+    node_header(&app, routes.boxed())
+}
+
+/// Adds `X-Pushwire-Node: <--node-name>` to every response, so a client
+/// (or a test) behind a load balancer sees which node answered.
+pub(crate) fn node_header(app: &App, routes: BoxedFilter<(Response,)>) -> BoxedFilter<(Response,)> {
+    let name = HeaderValue::from_str(&app.config.node_name)
+        .unwrap_or_else(|_| HeaderValue::from_static("pushwire"));
+    routes
+        .map(move |mut res: Response| {
+            res.headers_mut().insert(NODE_HEADER, name.clone());
+            res
+        })
         .boxed()
 }

@@ -32,9 +32,14 @@ impl TestServer {
             ..Config::default()
         };
         tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+        Self::start_app(App::new(config)).await
+    }
+
+    /// Serves `app` (its configuration's address is ignored: a free
+    /// loopback port is used).
+    pub async fn start_app(app: App) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = App::new(config);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, app.clone(), async move {
             let _ = stopped.await;

@@ -38,10 +38,10 @@ struct PollResponse<'a> {
 }
 
 /// `GET /api/topics/{topic}/events?after=ID&limit=100`
-pub(crate) fn poll(app: &App, topic: &str, query: &Query) -> Result<Response> {
+pub(crate) async fn poll(app: &App, topic: &str, query: &Query) -> Result<Response> {
     check_topic(topic)?;
     let limit = query.u64_in("limit", DEFAULT_POLL_LIMIT, 1..=MAX_POLL_LIMIT)? as usize;
-    let result = app.hub.poll(topic, query.get("after"), limit)?;
+    let result = app.backend.poll(topic, query.get("after"), limit).await?;
     let body = PollResponse {
         topic,
         events: result

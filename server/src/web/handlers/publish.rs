@@ -11,6 +11,7 @@ use warp::reply::Response;
 use warp::Reply;
 
 use super::{check_topic, Result};
+use crate::backend::Publish;
 use crate::conn::BodyTimedOut;
 use crate::hub::Payload;
 use crate::web::error::ApiError;
@@ -129,7 +130,13 @@ fn body_error(err: &(dyn std::error::Error + 'static)) -> ApiError {
 }
 
 /// `POST /api/topics/{topic}`: the body is already read and authorised.
-pub(crate) fn publish(app: &App, topic: &str, body: &[u8]) -> Result<Response> {
+/// With an `Idempotency-Key`, a retry is answered with the first id.
+pub(crate) async fn publish(
+    app: &App,
+    topic: &str,
+    body: &[u8],
+    idempotency_key: Option<&str>,
+) -> Result<Response> {
     check_topic(topic)?;
     let request: PublishRequest = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -149,7 +156,8 @@ pub(crate) fn publish(app: &App, topic: &str, body: &[u8]) -> Result<Response> {
             ))
         }
     };
-    let published = app.hub.publish_payload(topic, event, payload)?;
+    let publish = Publish::new(topic, event, payload).idempotency_key(idempotency_key);
+    let published = app.backend.publish(publish).await?;
     Ok(warp::reply::with_status(
         warp::reply::json(&PublishResponse { id: &published.id }),
         StatusCode::ACCEPTED,

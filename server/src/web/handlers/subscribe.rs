@@ -11,22 +11,26 @@ use crate::web::query::Query;
 use crate::web::App;
 
 /// `GET /sse/subscribe?topic=a&topic=b`
-pub(crate) fn subscribe(app: &App, query: &Query, last_event_id: Option<&str>) -> Result<Response> {
-    topics(app, &query.all(TOPIC_PARAM), last_event_id)
+pub(crate) async fn subscribe(
+    app: &App,
+    query: &Query,
+    last_event_id: Option<&str>,
+) -> Result<Response> {
+    topics(app, &query.all(TOPIC_PARAM), last_event_id).await
 }
 
 /// `GET /sse/monitoring`
-pub(crate) fn monitoring(app: &App, last_event_id: Option<&str>) -> Result<Response> {
-    topics(app, &[MONITORING_TOPIC], last_event_id)
+pub(crate) async fn monitoring(app: &App, last_event_id: Option<&str>) -> Result<Response> {
+    topics(app, &[MONITORING_TOPIC.to_owned()], last_event_id).await
 }
 
 /// `topics` as an SSE response resumed after `last_event_id`.
-pub(crate) fn topics<S: AsRef<str>>(
+pub(crate) async fn topics(
     app: &App,
-    topics: &[S],
+    topics: &[String],
     last_event_id: Option<&str>,
 ) -> Result<Response> {
-    let subscription = app.hub.subscribe(topics, last_event_id)?;
+    let subscription = app.backend.subscribe(topics, last_event_id).await?;
     Ok(Sse::subscription(subscription)
         .in_context(&app.sse)
         .into_response())
