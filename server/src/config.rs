@@ -35,6 +35,11 @@ pub const DEFAULT_STREAM_LIFETIME_MS: u64 = 0;
 /// Longest a client may take to send a request head and its body, in
 /// milliseconds; also how long an idle keep-alive connection is kept.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// The JetStream stream's default name.
+pub const DEFAULT_NATS_STREAM: &str = "PUSHWIRE";
+/// How long the JetStream stream keeps events by default.
+pub const DEFAULT_RETENTION: &str = "24h";
+
 /// `Retry-After` sent with a 503 when the server is full, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
@@ -145,6 +150,27 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
 
+    /// NATS server URLs (comma-separated): switches the backend from the
+    /// embedded in-memory hub to a NATS JetStream stream shared by every
+    /// node. Without it nothing else changes and no NATS is needed.
+    #[arg(long, env = "PUSHWIRE_NATS", value_delimiter = ',')]
+    pub nats: Vec<String>,
+
+    /// The JetStream stream holding every topic (created if missing).
+    #[arg(long, env = "PUSHWIRE_NATS_STREAM", default_value = DEFAULT_NATS_STREAM)]
+    pub nats_stream: String,
+
+    /// Replicas of the stream: 1, or 3 on a 3-node NATS cluster.
+    #[arg(long, env = "PUSHWIRE_NATS_REPLICAS", default_value_t = 1,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=5))]
+    pub nats_replicas: usize,
+
+    /// How long the stream keeps events (`90s`, `30m`, `24h`, `7d`; `0`:
+    /// no age limit); `--replay-max-bytes` is its byte limit.
+    #[arg(long, env = "PUSHWIRE_RETENTION", default_value = DEFAULT_RETENTION,
+          value_parser = parse_duration)]
+    pub retention: Duration,
+
     /// Milliseconds open connections get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "PUSHWIRE_SHUTDOWN_GRACE_MS", default_value_t = DEFAULT_SHUTDOWN_GRACE_MS)]
     pub shutdown_grace_ms: u64,
@@ -177,8 +203,31 @@ impl Default for Config {
             stream_lifetime_ms: DEFAULT_STREAM_LIFETIME_MS,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            nats: Vec::new(),
+            nats_stream: DEFAULT_NATS_STREAM.to_owned(),
+            nats_replicas: 1,
+            retention: parse_duration(DEFAULT_RETENTION).unwrap_or_default(),
         }
     }
+}
+
+/// A duration as `90s`, `30m`, `24h`, `7d` or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |i| text.split_at(i));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 90s, 30m, 24h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(secs)))
 }
 
 /// The host name (from `/proc/sys/kernel/hostname` or `HOSTNAME`), else
@@ -263,6 +312,35 @@ impl Config {
     /// Stream lifetime, if limited.
     pub fn stream_lifetime(&self) -> Option<Duration> {
         (self.stream_lifetime_ms > 0).then(|| Duration::from_millis(self.stream_lifetime_ms))
+    }
+
+    /// The JetStream backend this configuration asks for (`--nats`).
+    pub fn jetstream(&self) -> Option<crate::backend::jetstream::JetStreamConfig> {
+        if self.nats.is_empty() {
+            return None;
+        }
+        let mut js = crate::backend::jetstream::JetStreamConfig::new(self.nats.clone());
+        js.stream = self.nats_stream.clone();
+        js.replicas = self.nats_replicas;
+        js.max_age = self.retention;
+        js.max_bytes = self.replay_max_bytes as u64;
+        js.duplicate_window = Duration::from_millis(self.idempotency_window_ms);
+        Some(js)
+    }
+
+    /// A hub builder with this configuration's limits.
+    pub fn hub_builder(&self) -> crate::HubBuilder {
+        crate::Hub::builder()
+            .replay_capacity(self.replay_capacity)
+            .replay_max_bytes(self.replay_max_bytes)
+            .max_event_bytes(self.max_event_bytes)
+            .subscriber_queue(self.subscriber_queue)
+            .subscriber_queue_bytes(self.subscriber_queue_bytes)
+            .poll_max_bytes(self.poll_max_bytes)
+            .idempotency_window(Duration::from_millis(self.idempotency_window_ms))
+            .idempotency_max_keys(self.idempotency_max_keys)
+            .max_topics(self.max_topics)
+            .max_topics_per_subscription(self.max_topics_per_subscription)
     }
 
     /// The request timeout as a duration.

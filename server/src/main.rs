@@ -34,8 +34,15 @@ async fn main() -> ExitCode {
     if !config.www_dir.is_dir() {
         tracing::warn!(dir = %config.www_dir.display(), "www directory not found: static files will answer 404");
     }
+    let app = match App::connect(config).await {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
     tracing::info!("pushwire listening on http://{addr}");
-    serve(listener, App::new(config), shutdown_signal()).await;
+    serve(listener, app, shutdown_signal()).await;
     tracing::info!("pushwire stopped");
     ExitCode::SUCCESS
 }

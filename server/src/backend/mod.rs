@@ -8,6 +8,8 @@
 //! same per-subscriber queues), so the trait's subscriptions are always the
 //! hub's [`Subscription`]s.
 
+pub mod jetstream;
+
 use std::fmt::Debug;
 
 use futures_util::future::BoxFuture;

@@ -105,6 +105,11 @@ impl HubBuilder {
     /// The hub, with a fresh random epoch (ids of another hub or an
     /// earlier run are answered with a `pushwire.reset`).
     pub fn build(self) -> Hub {
+        self.build_with_epoch(Epoch::random())
+    }
+
+    /// The hub, issuing ids of `epoch` (a distributed backend's stream).
+    pub(crate) fn build_with_epoch(self, epoch: Epoch) -> Hub {
         let mut limits = self.limits;
         // One event of the largest size must fit in replay and in a queue.
         limits.replay_max_bytes = limits
@@ -114,7 +119,7 @@ impl HubBuilder {
         Hub {
             shared: Arc::new(Shared {
                 state: Mutex::new(HubState::new(&limits)),
-                epoch: Epoch::random(),
+                epoch,
                 limits,
                 stats: Arc::new(Stats::default()),
             }),

@@ -20,6 +20,15 @@ impl Epoch {
         Epoch(rand::random())
     }
 
+    /// The epoch of a backend's stream, from its identity (its creation
+    /// time in nanoseconds): the same on every node and across restarts,
+    /// different once the stream is recreated.
+    pub fn derived(identity: i128) -> Self {
+        let x = identity as u128;
+        let folded = (x ^ (x >> 32) ^ (x >> 64) ^ (x >> 96)) as u32;
+        Epoch(folded)
+    }
+
     #[cfg(test)]
     pub fn from_raw(raw: u32) -> Self {
         Epoch(raw)

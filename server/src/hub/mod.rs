@@ -31,9 +31,10 @@
 //! | `subscription.rs` | [`Subscription`], the subscriber's stream, catching up in steps |
 
 mod builder;
+mod cache;
 mod dedupe;
 mod error;
-mod event_id;
+pub(crate) mod event_id;
 mod limits;
 mod queue;
 mod replay;
@@ -60,6 +61,7 @@ pub use limits::{
 };
 pub use replay::{Payload, StoredEvent};
 pub use subscription::Subscription;
+pub(crate) use subscription::Handover;
 
 use event_id::EventId;
 use limits::HubLimits;
@@ -70,6 +72,17 @@ use subscription::{CatchUp, Registration, Step};
 
 use crate::backend::Publish;
 use crate::stats::{HubFigures, Stats, StatsSnapshot};
+
+/// Where a new subscription starts.
+#[derive(Debug, Clone, Copy)]
+enum Start<'a> {
+    /// Now, with an id-only frame carrying the position.
+    Fresh,
+    /// After this seq (the client's raw id), replaying what it missed.
+    After(u64, &'a str),
+    /// With a reset, for this reason, against the client's raw id.
+    Reset(ResetReason, &'a str),
+}
 
 /// Where a published event ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,6 +347,26 @@ impl Hub {
         }
         st.check_room(topic, &limits)?;
         let seq = st.seq + 1;
+        let published = self.deliver(st, seq, topic, event, &data, crate::clock::now_ms())?;
+        if let Some(key) = idempotency_key {
+            st.dedupe.remember(topic, key, seq, now);
+        }
+        Ok(published)
+    }
+
+    /// Event `seq`: encodes it once, queues it for every subscriber of the
+    /// topic, keeps it for replay and makes `seq` the head. Nothing is
+    /// changed when it fails (too large, or not encodable).
+    fn deliver(
+        &self,
+        st: &mut HubState,
+        seq: u64,
+        topic: &str,
+        event: &str,
+        data: &Payload,
+        published_at_ms: u64,
+    ) -> Result<Published, HubError> {
+        let limits = self.shared.limits;
         let id = EventId {
             epoch: self.shared.epoch,
             seq,
@@ -360,11 +393,7 @@ impl Hub {
                     Ok(()) => {}
                     Err(TrySendError::Full) => {
                         self.shared.stats.count_cut_off();
-                        tracing::debug!(
-                            subscription = sub,
-                            topic,
-                            "subscriber fell behind: cut off"
-                        );
+                        tracing::debug!(subscription = sub, topic, "subscriber fell behind: cut off");
                         dropped.push(sub);
                     }
                     Err(TrySendError::Closed) => dropped.push(sub),
@@ -373,14 +402,10 @@ impl Hub {
         }
         let subscribers = st.topics.get(&key).map_or(0, |t| t.subscribers.len());
         let text = matches!(data, Payload::Text(_));
-        drop(data);
-        let stored = StoredEvent::new(seq, frame, text, crate::clock::now_ms());
+        let stored = StoredEvent::new(seq, frame, text, published_at_ms);
         let evicted = st.retain(&key, Arc::new(stored));
         for sub in &dropped {
             st.unregister(*sub);
-        }
-        if let Some(key) = idempotency_key {
-            st.dedupe.remember(topic, key, seq, now);
         }
         self.shared.stats.count_published();
         self.shared.stats.count_evicted(evicted);
@@ -403,6 +428,21 @@ impl Hub {
         topics: &[S],
         last_event_id: Option<&str>,
     ) -> Result<Subscription, HubError> {
+        let names = self.checked_topics(topics)?;
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let start = match last_event_id.filter(|id| !id.is_empty()) {
+            None => Start::Fresh,
+            Some(raw) => match self.resume_position(st, raw) {
+                Ok(seq) => Start::After(seq, raw),
+                Err(reason) => Start::Reset(reason, raw),
+            },
+        };
+        self.open(st, names, start)
+    }
+
+    /// The distinct topic names of a subscription, checked.
+    fn checked_topics<S: AsRef<str>>(&self, topics: &[S]) -> Result<Vec<Arc<str>>, HubError> {
         let mut names: Vec<Arc<str>> = Vec::with_capacity(topics.len());
         for topic in topics {
             let topic = topic.as_ref();
@@ -421,10 +461,18 @@ impl Hub {
                 max,
             });
         }
+        Ok(names)
+    }
+
+    /// Opens a subscription to `names` from `start`, under the hub lock.
+    fn open(
+        &self,
+        st: &mut HubState,
+        names: Vec<Arc<str>>,
+        start: Start<'_>,
+    ) -> Result<Subscription, HubError> {
         let limits = self.shared.limits;
         let (sender, rx) = frame_queue(limits.subscriber_queue, limits.subscriber_queue_bytes);
-        let mut guard = self.lock();
-        let st = &mut *guard;
         let id = st.next_subscription;
         st.next_subscription += 1;
         let mut catch_up = Box::new(CatchUp {
@@ -433,8 +481,8 @@ impl Hub {
             sender,
         });
         let head_id = self.head_id(st);
-        let step = match last_event_id.filter(|id| !id.is_empty()) {
-            None => {
+        let step = match start {
+            Start::Fresh => {
                 // An id-only frame: no event is dispatched, but the client's
                 // last event id becomes the current position, so a reconnect
                 // before any event arrives still resumes without a gap.
@@ -442,17 +490,15 @@ impl Hub {
                 go_live(st, &limits, id, *catch_up);
                 Step::Live(VecDeque::from([frame]))
             }
-            Some(raw) => match self.resume_position(st, raw) {
-                Ok(seq) => {
-                    catch_up.after = seq;
-                    advance(&self.shared, st, id, catch_up, raw)?
-                }
-                Err(reason) => {
-                    let reset = encode_typed(Some(&head_id), &Reset::new(reason, raw))?;
-                    go_live(st, &limits, id, *catch_up);
-                    Step::Live(VecDeque::from([reset]))
-                }
-            },
+            Start::After(seq, raw) => {
+                catch_up.after = seq;
+                advance(&self.shared, st, id, catch_up, raw)?
+            }
+            Start::Reset(reason, raw) => {
+                let reset = encode_typed(Some(&head_id), &Reset::new(reason, raw))?;
+                go_live(st, &limits, id, *catch_up);
+                Step::Live(VecDeque::from([reset]))
+            }
         };
         Ok(Subscription::new(
             step,

@@ -196,6 +196,12 @@ impl ReplayBuffer {
         self.evicted_up_to
     }
 
+    /// Counts everything up to `seq` as lost (events that never reached
+    /// this buffer), without touching what it holds.
+    pub(crate) fn mark_lost_up_to(&mut self, seq: u64) {
+        self.evicted_up_to = self.evicted_up_to.max(seq);
+    }
+
     /// Whether it holds no event.
     pub(crate) fn is_empty(&self) -> bool {
         self.events.is_empty()

@@ -20,6 +20,7 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::stream::BoxStream;
 use futures_util::Stream;
 
 use super::queue::{QueueReceiver, QueueSender};
@@ -57,6 +58,41 @@ pub(super) struct CatchUp {
     pub(super) sender: QueueSender,
 }
 
+/// What a backend's history stream yields: frames the node-local cache no
+/// longer holds, then the cache's own subscription from where they end.
+pub(crate) enum Handover {
+    /// An older event, fetched from the backend.
+    Frame(Bytes),
+    /// The rest, from the node-local hub.
+    Then(Subscription),
+}
+
+impl std::fmt::Debug for Handover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Handover::Frame(frame) => write!(f, "Frame({} bytes)", frame.len()),
+            Handover::Then(_) => f.write_str("Then(..)"),
+        }
+    }
+}
+
+/// A subscription that is not live yet.
+enum Pending {
+    /// Catching up from the hub's replay.
+    Local(Box<CatchUp>),
+    /// Catching up from a backend's history, then handed over to the hub.
+    Remote(BoxStream<'static, Handover>),
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pending::Local(c) => f.debug_tuple("Local").field(c).finish(),
+            Pending::Remote(_) => f.write_str("Remote(..)"),
+        }
+    }
+}
+
 /// What the hub answers a catching-up subscription.
 #[derive(Debug)]
 pub(super) enum Step {
@@ -76,22 +112,37 @@ pub(super) enum Step {
 pub struct Subscription {
     prelude: VecDeque<Bytes>,
     /// Set while replaying history ahead of the live fan-out.
-    catch_up: Option<Box<CatchUp>>,
+    pending: Option<Box<Pending>>,
     queue: QueueReceiver,
     registration: Registration,
 }
 
 impl Subscription {
     pub(super) fn new(step: Step, queue: QueueReceiver, registration: Registration) -> Self {
-        let (prelude, catch_up) = match step {
-            Step::More(frames, catch_up) => (frames, Some(catch_up)),
+        let (prelude, pending) = match step {
+            Step::More(frames, catch_up) => (frames, Some(Box::new(Pending::Local(catch_up)))),
             Step::Live(frames) => (frames, None),
         };
         Subscription {
             prelude,
-            catch_up,
+            pending,
             queue,
             registration,
+        }
+    }
+
+    /// A subscription that first yields what `history` fetches, then
+    /// becomes the subscription it hands over. It ends early (the client
+    /// reconnects and resumes from what it got) if `history` ends without
+    /// handing over.
+    pub(crate) fn handover(history: BoxStream<'static, Handover>) -> Self {
+        // No queue and no registration of its own until the handover.
+        let (_, queue) = super::queue::frame_queue(1, 1);
+        Subscription {
+            prelude: VecDeque::new(),
+            pending: Some(Box::new(Pending::Remote(history))),
+            queue,
+            registration: Registration::new(Weak::new(), u64::MAX),
         }
     }
 }
@@ -105,8 +156,26 @@ impl Stream for Subscription {
             if let Some(frame) = this.prelude.pop_front() {
                 return Poll::Ready(Some(frame));
             }
-            let Some(catch_up) = this.catch_up.take() else {
+            let Some(pending) = this.pending.as_mut() else {
                 return this.queue.poll_recv(cx);
+            };
+            if let Pending::Remote(history) = &mut **pending {
+                match history.as_mut().poll_next(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Handover::Frame(frame))) => return Poll::Ready(Some(frame)),
+                    Poll::Ready(Some(Handover::Then(next))) => *this = next,
+                    Poll::Ready(None) => {
+                        this.pending = None;
+                        return Poll::Ready(None);
+                    }
+                }
+                continue;
+            }
+            let Some(pending) = this.pending.take() else {
+                continue;
+            };
+            let Pending::Local(catch_up) = *pending else {
+                continue;
             };
             let Some(hub) = this.registration.hub.upgrade() else {
                 return Poll::Ready(None);
@@ -114,7 +183,7 @@ impl Stream for Subscription {
             match super::catch_up_step(&hub, this.registration.id, catch_up) {
                 Step::More(frames, catch_up) => {
                     this.prelude = frames;
-                    this.catch_up = Some(catch_up);
+                    this.pending = Some(Box::new(Pending::Local(catch_up)));
                 }
                 Step::Live(frames) => this.prelude = frames,
             }

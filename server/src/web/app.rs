@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::cors::CorsPolicy;
+use crate::backend::jetstream::{JetStream, JetStreamError};
 use crate::backend::Backend;
 use crate::config::Config;
 use crate::hub::Hub;
@@ -31,23 +32,23 @@ pub struct App {
 }
 
 impl App {
-    /// A server with a new hub built with `config`'s limits.
+    /// A server with a new in-memory hub built with `config`'s limits.
     pub fn new(config: Config) -> Self {
-        let hub = Hub::builder()
-            .replay_capacity(config.replay_capacity)
-            .replay_max_bytes(config.replay_max_bytes)
-            .max_event_bytes(config.max_event_bytes)
-            .subscriber_queue(config.subscriber_queue)
-            .subscriber_queue_bytes(config.subscriber_queue_bytes)
-            .poll_max_bytes(config.poll_max_bytes)
-            .idempotency_window(std::time::Duration::from_millis(
-                config.idempotency_window_ms,
-            ))
-            .idempotency_max_keys(config.idempotency_max_keys)
-            .max_topics(config.max_topics)
-            .max_topics_per_subscription(config.max_topics_per_subscription)
-            .build();
+        let hub = config.hub_builder().build();
         Self::with_hub(config, hub)
+    }
+
+    /// A server with the backend `config` asks for: NATS JetStream with
+    /// `--nats` (connecting, and creating the stream if it is missing),
+    /// else a new in-memory hub.
+    pub async fn connect(config: Config) -> Result<Self, JetStreamError> {
+        match config.jetstream() {
+            None => Ok(Self::new(config)),
+            Some(js) => {
+                let backend = JetStream::connect(js, config.hub_builder()).await?;
+                Ok(Self::with_backend(config, Arc::new(backend)))
+            }
+        }
     }
 
     /// A server around an existing `hub` (its own limits apply; those of
