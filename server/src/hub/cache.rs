@@ -84,11 +84,7 @@ impl Hub {
     /// everything after it is here.
     pub(crate) fn cache_floor(&self, topics: &[String]) -> u64 {
         let st = self.lock();
-        topics
-            .iter()
-            .map(|t| st.lost_up_to(t))
-            .max()
-            .unwrap_or(0)
+        topics.iter().map(|t| st.lost_up_to(t)).max().unwrap_or(0)
     }
 
     /// A subscription to `topics` after `seq` (the client's `raw` id), if
@@ -179,7 +175,12 @@ impl Hub {
             });
         }
         let text = matches!(data, Payload::Text(_));
-        Ok(Arc::new(StoredEvent::new(seq, frame, text, published_at_ms)))
+        Ok(Arc::new(StoredEvent::new(
+            seq,
+            frame,
+            text,
+            published_at_ms,
+        )))
     }
 }
 

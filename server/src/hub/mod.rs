@@ -60,8 +60,8 @@ pub use limits::{
     DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBER_QUEUE_BYTES, MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN,
 };
 pub use replay::{Payload, StoredEvent};
-pub use subscription::Subscription;
 pub(crate) use subscription::Handover;
+pub use subscription::Subscription;
 
 use event_id::EventId;
 use limits::HubLimits;
@@ -393,7 +393,11 @@ impl Hub {
                     Ok(()) => {}
                     Err(TrySendError::Full) => {
                         self.shared.stats.count_cut_off();
-                        tracing::debug!(subscription = sub, topic, "subscriber fell behind: cut off");
+                        tracing::debug!(
+                            subscription = sub,
+                            topic,
+                            "subscriber fell behind: cut off"
+                        );
                         dropped.push(sub);
                     }
                     Err(TrySendError::Closed) => dropped.push(sub),

@@ -4,6 +4,8 @@
 //! the only judge of what the server wrote.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod nats;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -108,6 +110,27 @@ impl TestServer {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Waits until `/readyz` answers `status`.
+    pub async fn wait_for_readiness(&self, status: u16) {
+        let give_up = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let res = client().get(self.url("/readyz")).send().await.unwrap();
+            if res.status().as_u16() == status {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < give_up,
+                "/readyz never answered {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the server is ready.
+    pub async fn wait_for_ready(&self) {
+        self.wait_for_readiness(200).await;
     }
 
     /// Stops the server and waits for it to finish.

@@ -71,7 +71,11 @@ async fn wait_for_head(inner: &Inner, seq: u64) -> Result<(), HubError> {
 }
 
 /// The history of `topics` after `after` from the stream, then the hub.
-fn from_stream(inner: Arc<Inner>, topics: Vec<String>, mut after: u64) -> impl Stream<Item = Handover> {
+fn from_stream(
+    inner: Arc<Inner>,
+    topics: Vec<String>,
+    mut after: u64,
+) -> impl Stream<Item = Handover> {
     async_stream::stream! {
         let subjects: Vec<String> = topics.iter().map(|t| subject::subject(&inner.stream, t)).collect();
         loop {
@@ -146,7 +150,11 @@ async fn read(
 }
 
 /// The first message of `subject` at or after `from`.
-async fn next_of(inner: &Inner, subject: &str, from: u64) -> Result<Option<StreamMessage>, HubError> {
+async fn next_of(
+    inner: &Inner,
+    subject: &str,
+    from: u64,
+) -> Result<Option<StreamMessage>, HubError> {
     match inner
         .handle
         .direct_get_next_for_subject(subject, Some(from))

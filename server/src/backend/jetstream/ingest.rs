@@ -94,7 +94,14 @@ async fn consume(ingest: &Ingest) {
         };
         let seq = info.stream_sequence;
         let published_at_ms = (info.published.unix_timestamp_nanos() / 1_000_000) as u64;
-        take_in(ingest, seq, &message.subject, message.headers.as_ref(), &message.payload, published_at_ms);
+        take_in(
+            ingest,
+            seq,
+            &message.subject,
+            message.headers.as_ref(),
+            &message.payload,
+            published_at_ms,
+        );
         ingest.head.send_replace(ingest.hub.head_seq());
     }
 }
@@ -114,7 +121,10 @@ fn take_in(
         ingest.hub.skip(seq);
         return;
     };
-    if let Err(err) = ingest.hub.ingest(seq, &topic, &event, &data, published_at_ms) {
+    if let Err(err) = ingest
+        .hub
+        .ingest(seq, &topic, &event, &data, published_at_ms)
+    {
         tracing::warn!(seq, %err, "event not taken in");
     }
 }

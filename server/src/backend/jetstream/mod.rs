@@ -158,7 +158,9 @@ impl JetStream {
             stream: config.stream.clone(),
             reason: e.to_string(),
         };
-        let mut stream = open_stream(&js, &config).await.map_err(|e| stream_error(&e))?;
+        let mut stream = open_stream(&js, &config)
+            .await
+            .map_err(|e| stream_error(&e))?;
         let info = stream.info().await.map_err(|e| stream_error(&e))?;
         let epoch = Epoch::derived(info.created.unix_timestamp_nanos());
         let last = info.state.last_sequence;
@@ -310,7 +312,11 @@ impl Backend for JetStream {
         topics: &'a [String],
         last_event_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Subscription, HubError>> {
-        Box::pin(history::subscribe(self.inner.clone(), topics, last_event_id))
+        Box::pin(history::subscribe(
+            self.inner.clone(),
+            topics,
+            last_event_id,
+        ))
     }
 
     fn poll<'a>(
