@@ -436,3 +436,18 @@ async fn a_retried_publish_with_the_same_idempotency_key_is_stored_once() {
     assert_eq!(server.topic_events("orders").await.len(), 2);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_event_published_without_a_name_polls_as_message() {
+    let server = TestServer::start().await;
+    let res = client()
+        .post(server.url("/api/topics/plain"))
+        .json(&json!({"data": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let events = server.topic_events("plain").await;
+    assert_eq!(events[0]["event"], "message");
+    server.stop().await;
+}

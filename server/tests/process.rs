@@ -7,60 +7,11 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::process::{signal, spawn};
 use common::{SseReader, DEADLINE};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pushwire");
-
-/// Starts the binary on an ephemeral port; returns it and its base URL,
-/// read from its "listening on" log line.
-async fn spawn(extra: &[&str]) -> (Child, String, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    let mut child = Command::new(BIN)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--www-dir",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/www"),
-        ])
-        .args(extra)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let base = tokio::time::timeout(DEADLINE, async {
-        loop {
-            let line = rx.recv().await.expect("server exited before listening");
-            if let Some(url) = line.split("pushwire listening on ").nth(1) {
-                return url.trim().to_owned();
-            }
-        }
-    })
-    .await
-    .unwrap();
-    (child, base, rx)
-}
-
-async fn signal(child: &Child, sig: &str) {
-    let pid = child.id().unwrap().to_string();
-    let status = Command::new("kill")
-        .args([sig, &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
-}
 
 #[tokio::test]
 async fn refuses_a_public_address_without_a_token() {

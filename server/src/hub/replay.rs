@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use pushwire_protocol::names::DEFAULT_EVENT;
 use serde_json::value::RawValue;
 
 /// What an event carries: JSON (the usual case) or plain text.
@@ -92,9 +93,13 @@ impl StoredEvent {
         self.field("id")
     }
 
-    /// The SSE event name.
+    /// The SSE event name (`message` when the frame names none, as SSE
+    /// defines and as the encoder writes it).
     pub fn event(&self) -> &str {
-        self.field("event")
+        match self.field("event") {
+            "" => DEFAULT_EVENT,
+            event => event,
+        }
     }
 
     /// The data as subscribers receive it: the published JSON or text,
@@ -284,9 +289,10 @@ mod tests {
         assert_eq!(stored.id(), "e-7");
         assert_eq!(stored.event(), "chat");
         assert_eq!(stored.data(), "{\n  \"a\": \" x\"\n}");
-        let one_line = Frame::new().id("1").event("e").data(" lead").encode();
+        let one_line = Frame::new().id("1").event("message").data(" lead").encode();
         let stored = StoredEvent::new(1, one_line.expect("encodes"), true, 1);
         assert!(matches!(stored.data(), Cow::Borrowed(" lead")));
         assert!(stored.is_text());
+        assert_eq!(stored.event(), "message", "the default name, not written");
     }
 }

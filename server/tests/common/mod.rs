@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod nats;
+pub mod process;
 
 use std::time::Duration;
 
@@ -164,6 +165,11 @@ pub async fn get_json(url: &str) -> serde_json::Value {
         .unwrap()
 }
 
+/// A stream cut by a killed server: expected where a test kills it.
+fn note_cut(err: &reqwest::Error) {
+    eprintln!("SSE stream cut (expected): {err}");
+}
+
 /// An open SSE response, read frame by frame.
 pub struct SseReader {
     pub response_headers: reqwest::header::HeaderMap,
@@ -174,6 +180,8 @@ pub struct SseReader {
     /// Every byte received, for the independent parser.
     pub raw: Vec<u8>,
     pub ended: bool,
+    /// A failed stream (the server was killed) counts as ended.
+    pub tolerate_failure: bool,
 }
 
 impl SseReader {
@@ -198,6 +206,7 @@ impl SseReader {
             pending: Default::default(),
             raw: Vec::new(),
             ended: false,
+            tolerate_failure: false,
         }
     }
 
@@ -232,6 +241,11 @@ impl SseReader {
                     self.pending.extend(items);
                 }
                 Ok(None) => {
+                    self.parser.finish();
+                    self.ended = true;
+                }
+                Err(err) if self.tolerate_failure => {
+                    note_cut(&err);
                     self.parser.finish();
                     self.ended = true;
                 }

@@ -13,6 +13,8 @@ use super::DEADLINE;
 pub struct Nats {
     pub port: u16,
     store: PathBuf,
+    /// Arguments joining a cluster, if it is a member of one.
+    cluster_args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -27,19 +29,51 @@ pub fn free_port() -> u16 {
 
 impl Nats {
     pub async fn start() -> Nats {
+        let mut nats = Nats::new(Vec::new());
+        nats.restart().await;
+        nats
+    }
+
+    fn new(cluster_args: Vec<String>) -> Nats {
         let store = std::env::temp_dir().join(format!(
             "pushwire-nats-{}-{}",
             std::process::id(),
             free_port()
         ));
         std::fs::create_dir_all(&store).unwrap();
-        let mut nats = Nats {
+        Nats {
             port: free_port(),
             store,
+            cluster_args,
             child: None,
-        };
-        nats.restart().await;
-        nats
+        }
+    }
+
+    /// A cluster of `n` JetStream servers routed to each other on loopback.
+    pub async fn cluster(n: usize) -> Vec<Nats> {
+        let cluster_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let routes = cluster_ports
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut members = Vec::new();
+        for (i, port) in cluster_ports.iter().enumerate() {
+            let args = [
+                "-n".to_owned(),
+                format!("node{i}"),
+                "--cluster_name".to_owned(),
+                "pushwire-test".to_owned(),
+                "--cluster".to_owned(),
+                format!("nats://127.0.0.1:{port}"),
+                "--routes".to_owned(),
+                routes.clone(),
+            ];
+            let mut nats = Nats::new(args.to_vec());
+            nats.restart().await;
+            members.push(nats);
+        }
+        members
     }
 
     pub fn url(&self) -> String {
@@ -59,6 +93,7 @@ impl Nats {
                 "-sd",
             ])
             .arg(&self.store)
+            .args(&self.cluster_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

@@ -24,6 +24,8 @@ use crate::hub::{Hub, Payload};
 
 /// Pause before recreating a failed consumer.
 const RETRY: Duration = Duration::from_millis(250);
+/// How often a consumer that delivered nothing is checked against the stream.
+const STALL_CHECK: Duration = Duration::from_secs(2);
 
 /// What the ingest task needs.
 pub(super) struct Ingest {
@@ -81,7 +83,24 @@ async fn consume(ingest: &Ingest) {
     };
     tracing::info!(start, "reading the stream");
     ingest.running.store(true, Ordering::Relaxed);
-    while let Some(message) = messages.next().await {
+    let mut watchdog = tokio::time::interval(STALL_CHECK);
+    watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut progressed = true;
+    loop {
+        let message = tokio::select! {
+            message = messages.next() => message,
+            _ = watchdog.tick() => {
+                if !std::mem::take(&mut progressed) && stalled(ingest).await {
+                    tracing::warn!(head = ingest.hub.head_seq(), "the stream has newer events than the consumer delivers; recreating it");
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(message) = message else {
+            return;
+        };
+        progressed = true;
         let message = match message {
             Ok(message) => message,
             Err(err) => {
@@ -103,6 +122,18 @@ async fn consume(ingest: &Ingest) {
             published_at_ms,
         );
         ingest.head.send_replace(ingest.hub.head_seq());
+    }
+}
+
+/// Whether the stream holds events past the hub's head that the consumer
+/// has not delivered: an ordered consumer whose server died with it can go
+/// quiet without an error (seen with a 3-node cluster on 2.9.10, where the
+/// client's missed-heartbeat check never fired), and only the stream's
+/// own sequence tells.
+async fn stalled(ingest: &Ingest) -> bool {
+    match ingest.stream.get_info().await {
+        Ok(info) => info.state.last_sequence > ingest.hub.head_seq(),
+        Err(_) => false, // unreachable: nothing to compare; the client reconnects
     }
 }
 

@@ -48,6 +48,10 @@ const EVENT_HEADER: &str = "Pushwire-Event";
 const TEXT_HEADER: &str = "Pushwire-Text";
 /// How long a publish waits for JetStream's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts to open the stream at start, [`STREAM_RETRY`] apart.
+const STREAM_ATTEMPTS: u32 = 30;
+/// Pause between attempts to open the stream.
+const STREAM_RETRY: Duration = Duration::from_millis(500);
 /// How long a subscription from an id the node has not received yet waits
 /// for it to arrive from the stream.
 const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
@@ -158,9 +162,20 @@ impl JetStream {
             stream: config.stream.clone(),
             reason: e.to_string(),
         };
-        let mut stream = open_stream(&js, &config)
-            .await
-            .map_err(|e| stream_error(&e))?;
+        // A NATS cluster that is still forming answers "no responders" for
+        // a few seconds (measured: 2.7 s after start on 2.9.10): retry.
+        let mut attempt = 0;
+        let mut stream = loop {
+            match open_stream(&js, &config).await {
+                Ok(stream) => break stream,
+                Err(err) if attempt < STREAM_ATTEMPTS => {
+                    attempt += 1;
+                    tracing::info!(%err, attempt, "the stream is not available yet; retrying");
+                    tokio::time::sleep(STREAM_RETRY).await;
+                }
+                Err(err) => return Err(stream_error(&err)),
+            }
+        };
         let info = stream.info().await.map_err(|e| stream_error(&e))?;
         let epoch = Epoch::derived(info.created.unix_timestamp_nanos());
         let last = info.state.last_sequence;
