@@ -290,6 +290,7 @@ async function poll() {
     : `/api/topics/${COMPARE_TOPIC}/events?limit=1`;
   try {
     const res = await fetch(url, { cache: "no-store" });
+    $("node").textContent = res.headers.get("x-pushwire-node") || "?";
     const text = await res.text();
     const body = JSON.parse(text);
     const now = Date.now();

@@ -8,7 +8,7 @@ describe("the demo page", () => {
   let server;
   let browser;
   before(async () => {
-    server = await startServer(await freePort());
+    server = await startServer(await freePort(), ["--node-name", "e2e-node"]);
     browser = await openBrowser();
   });
   after(async () => {
@@ -19,6 +19,9 @@ describe("the demo page", () => {
   test("loads cleanly and every live panel works", { timeout: 90_000 }, async () => {
     const { page, errors } = await openPage(browser.context, `${server.url}/?demoInterval=20`);
     await waitForState(page, "open");
+
+    // The header names the node answering the page.
+    await page.waitForFunction(() => document.getElementById("node").textContent === "e2e-node", null, { timeout: DEADLINE_MS });
 
     // The counter advances.
     await page.waitForFunction(() => Number(document.getElementById("counter-value").textContent) >= 0, null, { timeout: DEADLINE_MS });
