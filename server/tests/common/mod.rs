@@ -4,6 +4,8 @@
 //! the only judge of what the server wrote.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod raw;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -49,6 +51,11 @@ impl TestServer {
 
     pub async fn start() -> TestServer {
         Self::start_with(|_| {}).await
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.base.trim_start_matches("http://").parse().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
