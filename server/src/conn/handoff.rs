@@ -7,10 +7,9 @@
 //! hyper sees the connection from its first unanswered byte. From then on
 //! hyper owns the connection, with its own buffers, held to the lean
 //! path's rules: every request passes [`check_request`], a head is at most
-//! [`MAX_REQUEST_HEAD`] bytes (hyper's read buffer is sized to it, so a
-//! larger head is answered `431`), and a body must arrive within the
-//! request timeout ([`DeadlineBody`]). An error answered here closes the
-//! connection.
+//! [`MAX_REQUEST_HEAD`] bytes (`431` past it, however the head arrived),
+//! and a body must arrive within the request timeout ([`DeadlineBody`]).
+//! An error answered here closes the connection.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -80,6 +79,10 @@ where
         .timer(TokioTimer::new())
         .header_read_timeout(request_timeout)
         .max_buf_size(MAX_REQUEST_HEAD.max(HYPER_MIN_BUF))
+        // The buffer's size alone does not bound a head: a read on top of
+        // bytes already buffered can take it past the limit, and a 20 KiB
+        // head would reach the routes. This bounds every complete head.
+        .max_header_size(MAX_REQUEST_HEAD)
         .serve_connection(TokioIo::new(socket), svc);
     // Boxed, so the (rarer) hyper connections' state does not size every
     // connection's task.
