@@ -238,3 +238,27 @@ async fn an_encoded_nul_in_the_path_is_refused_400_not_500() {
     }
     still_serves(&server).await;
 }
+
+// What the differential test found.
+
+#[tokio::test]
+async fn a_client_that_half_closes_after_a_chunked_publish_still_gets_its_answer() {
+    // The lean path answers a client that shut its write side after its
+    // request; hyper (after the hand-off a chunked body causes) used to
+    // take the end of stream for an aborted request and drop the answer.
+    let server = server().await;
+    let ex = exchange(
+        server.addr(),
+        &[&chunked_publish("half")],
+        Duration::ZERO,
+        true,
+        BOUND,
+    )
+    .await;
+    assert!(ex.closed);
+    let responses = parse_responses(&ex.bytes, &[]).unwrap();
+    assert_eq!(responses.len(), 1, "{responses:?}");
+    assert_eq!(responses[0].status, 202);
+    let id = responses[0].json().unwrap()["id"].clone();
+    assert_eq!(server.topic_events("half").await[0]["id"], id);
+}

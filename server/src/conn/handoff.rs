@@ -8,8 +8,9 @@
 //! hyper owns the connection, with its own buffers, held to the lean
 //! path's rules: every request passes [`check_request`], a head is at most
 //! [`MAX_REQUEST_HEAD`] bytes (`431` past it, however the head arrived),
-//! and a body must arrive within the request timeout ([`DeadlineBody`]).
-//! An error answered here closes the connection.
+//! a body must arrive within the request timeout ([`DeadlineBody`]), and a
+//! client that shuts its write side after its request still gets the
+//! answer. An error answered here closes the connection.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -78,6 +79,11 @@ where
     let conn = hyper_http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(request_timeout)
+        // A client may shut its write side once its request is sent and
+        // still read the answer; the lean path answers it, so hyper must
+        // too (by default it drops the response, calling the end of stream
+        // an aborted request).
+        .half_close(true)
         .max_buf_size(MAX_REQUEST_HEAD.max(HYPER_MIN_BUF))
         // The buffer's size alone does not bound a head: a read on top of
         // bytes already buffered can take it past the limit, and a 20 KiB
