@@ -262,3 +262,19 @@ async fn a_client_that_half_closes_after_a_chunked_publish_still_gets_its_answer
     let id = responses[0].json().unwrap()["id"].clone();
     assert_eq!(server.topic_events("half").await[0]["id"], id);
 }
+
+#[tokio::test]
+async fn sixty_five_headers_are_refused_431_before_and_after_a_hand_off() {
+    // hyper allowed 100 headers where the lean path allows 64.
+    let server = server().await;
+    let mut request = b"GET /healthz HTTP/1.1\r\nHost: t\r\n".to_vec();
+    for i in 0..64 {
+        request.extend_from_slice(format!("X-H{i}: {i}\r\n").as_bytes());
+    }
+    request.extend_from_slice(b"\r\n");
+    let res = only_response(&server, &request).await;
+    assert_error(&res, 431, "too many request headers");
+    let res = after_hand_off(&server, &request).await;
+    assert_eq!(res.status, 431, "{res:?}");
+    still_serves(&server).await;
+}
