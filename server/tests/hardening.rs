@@ -278,3 +278,28 @@ async fn sixty_five_headers_are_refused_431_before_and_after_a_hand_off() {
     assert_eq!(res.status, 431, "{res:?}");
     still_serves(&server).await;
 }
+
+#[tokio::test]
+async fn a_malformed_byte_past_16_kib_is_answered_431_however_the_head_arrives() {
+    // Only the first 16 KiB of a head are parsed: the head is too large
+    // whatever follows. The lean path used to parse all it had read, so
+    // the answer (400 or 431) depended on how the bytes were split.
+    let server = server().await;
+    let mut head = b"GET /".to_vec();
+    head.extend(std::iter::repeat_n(b'a', 20_000));
+    head.extend_from_slice(b" HTTP/2.0\r\nHost: t\r\n\r\n");
+    for cut in [1_000, 15_361, 16_383] {
+        let ex = exchange(
+            server.addr(),
+            &[&head[..cut], &head[cut..]],
+            Duration::from_millis(5),
+            false,
+            BOUND,
+        )
+        .await;
+        assert!(ex.closed, "the connection was not closed");
+        let responses = parse_responses(&ex.bytes, &[]).unwrap();
+        assert_eq!(responses.len(), 1, "{responses:?}");
+        assert_error(&responses[0], 431, "request head too large");
+    }
+}

@@ -102,6 +102,12 @@ pub(crate) fn parse_head(buf: &[u8]) -> Parsed {
             0,
         )
     };
+    // Only the first MAX_REQUEST_HEAD bytes can hold a head we accept, so
+    // only they are parsed: a head that does not end within them is 431
+    // whatever follows, not 400 for a malformed byte past them that one
+    // read happened to bring in with the rest (the answer must not depend
+    // on how the bytes were split).
+    let buf = &buf[..buf.len().min(MAX_REQUEST_HEAD)];
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     match parsed.parse(buf) {
