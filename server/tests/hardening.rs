@@ -303,3 +303,29 @@ async fn a_malformed_byte_past_16_kib_is_answered_431_however_the_head_arrives()
         assert_error(&responses[0], 431, "request head too large");
     }
 }
+
+#[tokio::test]
+async fn a_body_the_client_ends_early_is_answered_400() {
+    // The lean path used to close without a word; hyper's routes answer.
+    let server = server().await;
+    let ex = exchange(
+        server.addr(),
+        &[b"POST /api/topics/short HTTP/1.1\r\nHost: t\r\nContent-Length: 40\r\n\r\n{\"data\":1}"],
+        Duration::ZERO,
+        true,
+        BOUND,
+    )
+    .await;
+    assert!(ex.closed);
+    let responses = parse_responses(&ex.bytes, &[]).unwrap();
+    assert_eq!(responses.len(), 1, "{responses:?}");
+    assert_error(
+        &responses[0],
+        400,
+        "the request body ended before its Content-Length",
+    );
+    assert_eq!(
+        server.topic_events("short").await,
+        Vec::<serde_json::Value>::new()
+    );
+}
