@@ -7,9 +7,10 @@
 //! hyper sees the connection from its first unanswered byte. From then on
 //! hyper owns the connection, with its own buffers, held to the lean
 //! path's rules: every request passes [`check_request`], a head is at most
-//! [`MAX_REQUEST_HEAD`] bytes (hyper's read buffer is sized to it, so a
-//! larger head is answered `431`), and a body must arrive within the
-//! request timeout ([`DeadlineBody`]). An error answered here closes the
+//! [`MAX_REQUEST_HEAD`] bytes and [`MAX_HEADERS`] headers (`431` past
+//! either), a body must arrive within the request timeout
+//! ([`DeadlineBody`]), and a client that shuts its write side after its
+//! request still gets the answer. An error answered here closes the
 //! connection.
 
 use std::convert::Infallible;
@@ -33,7 +34,7 @@ use tower_service::Service;
 use warp::reply::Response;
 use warp::Reply;
 
-use super::head::{check_request, MAX_REQUEST_HEAD};
+use super::head::{check_request, MAX_HEADERS, MAX_REQUEST_HEAD};
 use super::panics::{answer_or_500, closing};
 use crate::stats::Stats;
 use crate::web::error::ApiError;
@@ -79,7 +80,21 @@ where
     let conn = hyper_http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(request_timeout)
+        // A client may shut its write side once its request is sent and
+        // still read the answer; the lean path answers it, so hyper must
+        // too (by default it drops the response, calling the end of stream
+        // an aborted request).
+        .half_close(true)
         .max_buf_size(MAX_REQUEST_HEAD.max(HYPER_MIN_BUF))
+        // The buffer's size alone does not bound a head: a read on top of
+        // bytes already buffered can take it past the limit, and a 20 KiB
+        // head would reach the routes. This bounds every complete head.
+        .max_header_size(MAX_REQUEST_HEAD)
+        // The lean path's header count limit, not hyper's 100: the same
+        // head gets the same 431 wherever the connection is served. (hyper
+        // then keeps the headers on the heap, not the stack: a cost only
+        // the rarer hyper connections pay.)
+        .max_headers(MAX_HEADERS)
         .serve_connection(TokioIo::new(socket), svc);
     // Boxed, so the (rarer) hyper connections' state does not size every
     // connection's task.

@@ -25,6 +25,8 @@ pub(crate) const MAX_HEADERS: usize = 64;
 pub(crate) const MAX_INLINE_BODY: usize = 64 * 1024;
 /// First allocation for reading a request head; grows up to the limit.
 const HEAD_BUFFER: usize = 1024;
+/// The error of a body that ended before its `Content-Length`.
+const BODY_INCOMPLETE: &str = "the request body ended before its Content-Length";
 
 /// What reading a request head found.
 pub(crate) enum Head {
@@ -52,14 +54,15 @@ async fn read_more(socket: &TcpStream, buf: &mut BytesMut, room: usize) -> io::R
     }
 }
 
-/// Reads until `buf` holds `len` bytes (a request body).
-async fn read_body(socket: &TcpStream, buf: &mut BytesMut, len: usize) -> io::Result<()> {
+/// Reads until `buf` holds `len` bytes (a request body); false when the
+/// client ended its stream first.
+async fn read_body(socket: &TcpStream, buf: &mut BytesMut, len: usize) -> io::Result<bool> {
     while buf.len() < len {
         if !read_more(socket, buf, len - buf.len()).await? {
-            return Err(io::ErrorKind::UnexpectedEof.into());
+            return Ok(false);
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Reads until `buf` holds a complete request head (and, for a request we
@@ -70,7 +73,14 @@ pub(crate) async fn read_head(socket: &TcpStream, buf: &mut BytesMut) -> io::Res
             match parse_head(buf) {
                 Parsed::Complete(head @ Head::Request(_, body_len), len) => {
                     buf.advance(len);
-                    return read_body(socket, buf, body_len).await.map(|()| head);
+                    // A client that shuts its side of the connection
+                    // before the whole body is sent may still read: it is
+                    // told why nothing was done, as hyper's routes tell it.
+                    return Ok(if read_body(socket, buf, body_len).await? {
+                        head
+                    } else {
+                        Head::Invalid(StatusCode::BAD_REQUEST, BODY_INCOMPLETE)
+                    });
                 }
                 Parsed::Complete(head, _) => return Ok(head),
                 Parsed::Partial => {}
@@ -102,6 +112,12 @@ pub(crate) fn parse_head(buf: &[u8]) -> Parsed {
             0,
         )
     };
+    // Only the first MAX_REQUEST_HEAD bytes can hold a head we accept, so
+    // only they are parsed: a head that does not end within them is 431
+    // whatever follows, not 400 for a malformed byte past them that one
+    // read happened to bring in with the rest (the answer must not depend
+    // on how the bytes were split).
+    let buf = &buf[..buf.len().min(MAX_REQUEST_HEAD)];
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     match parsed.parse(buf) {

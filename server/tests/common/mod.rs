@@ -6,6 +6,7 @@
 
 pub mod nats;
 pub mod process;
+pub mod raw;
 
 use std::time::Duration;
 
@@ -57,6 +58,11 @@ impl TestServer {
 
     pub async fn start() -> TestServer {
         Self::start_with(|_| {}).await
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.base.trim_start_matches("http://").parse().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
