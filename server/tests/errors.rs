@@ -568,3 +568,20 @@ async fn every_answer_names_its_node_and_readiness_follows_the_backend() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_path_segment_too_long_to_name_a_file_is_404_not_500() {
+    let server = TestServer::start().await;
+    for path in [
+        format!("/{}", "a".repeat(256)),
+        format!("/x/{}.js", "b".repeat(300)),
+    ] {
+        expect_error(
+            client().get(server.url(&path)).send().await.unwrap(),
+            404,
+            "no such route or file",
+        )
+        .await;
+    }
+    server.stop().await;
+}

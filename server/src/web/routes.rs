@@ -221,9 +221,25 @@ where
         .boxed()
 }
 
-/// Files of the www directory (`/` serves `index.html`).
+/// Longest path segment that can name a file (Linux's `NAME_MAX`).
+const MAX_FILE_NAME: usize = 255;
+
+/// Files of the www directory (`/` serves `index.html`). A path segment
+/// too long to be a file name is a 404 here: the file system would answer
+/// "file name too long", which warp turns into a 500.
 fn static_files(app: &App) -> BoxedFilter<(Response,)> {
     method_or_not_found(&[http::Method::GET, http::Method::HEAD])
+        .and(
+            warp::path::full()
+                .and_then(|path: warp::path::FullPath| async move {
+                    if path.as_str().split('/').all(|s| s.len() <= MAX_FILE_NAME) {
+                        Ok(())
+                    } else {
+                        Err(warp::reject::not_found())
+                    }
+                })
+                .untuple_one(),
+        )
         .and(warp::fs::dir(app.config.www_dir.clone()))
         .map(Reply::into_response)
         .boxed()
