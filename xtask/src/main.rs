@@ -16,6 +16,7 @@ mod test;
 mod tools;
 mod util;
 mod wasm;
+mod wasm_tests;
 
 use std::process::ExitCode;
 

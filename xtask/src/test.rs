@@ -12,6 +12,7 @@ use crate::servers::{dead_url, Server};
 use crate::tools;
 use crate::util::{self, cmd, root};
 use crate::wasm::{self, Inputs};
+use crate::wasm_tests;
 
 /// Each suite's name and time, reported at the end whether or not all
 /// passed. A failed suite does not stop the others (every failure is listed
@@ -131,7 +132,7 @@ fn suites(t: &mut Timings) -> Result<(), ()> {
     t.run("cargo test (native)", || {
         util::run(&mut cmd("cargo", &["test", "--workspace"]))
     });
-    t.run("client in Chromium (wasm-pack test)", browser_tests);
+    t.run("client in Chromium (wasm32 cargo test)", browser_tests);
     let mut committed = Ok(());
     t.must(
         "npm package: rebuild, compare with the committed build",
@@ -162,7 +163,6 @@ fn install() -> Result<(), String> {
     let version = tools::locked_wasm_bindgen_version()?;
     let steps = [
         "install the wasm32-unknown-unknown target (rustup)".to_owned(),
-        "install wasm-pack (cargo install, a few minutes, once)".to_owned(),
         format!("install wasm-bindgen-cli {version} (cargo install, about 4 min, once)"),
         format!(
             "install binaryen {} (wasm-opt, npm)",
@@ -178,22 +178,18 @@ fn install() -> Result<(), String> {
         let jobs = [
             s.spawn(move || {
                 let step = p.start(1);
-                tools::ensure_wasm_pack(&step).map(|()| step.done())
-            }),
-            s.spawn(move || {
-                let step = p.start(2);
                 tools::ensure_wasm_bindgen(&step).map(|()| step.done())
             }),
             s.spawn(move || {
-                let step = p.start(3);
+                let step = p.start(2);
                 tools::ensure_wasm_opt(&step).map(|_| step.done())
             }),
             s.spawn(move || {
-                let step = p.start(4);
+                let step = p.start(3);
                 tools::ensure_browser(&step).map(|()| step.done())
             }),
             s.spawn(move || {
-                let step = p.start(5);
+                let step = p.start(4);
                 tools::ensure_e2e_packages(&step).map(|()| step.done())
             }),
         ];
@@ -381,13 +377,9 @@ fn browser_tests() -> Result<(), String> {
     let rotating = Server::start(&["--cors-origins", "*", "--stream-lifetime-ms", "400"])?;
     let dead = dead_url()?;
     util::run(
-        cmd(
-            "wasm-pack",
-            &["test", "--headless", "--chrome", "client-wasm"],
-        )
-        .env("PUSHWIRE_TEST_SERVER", &main.url)
-        .env("PUSHWIRE_TEST_ROTATING_SERVER", &rotating.url)
-        .env("PUSHWIRE_TEST_DEAD_URL", &dead)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "300"),
+        wasm_tests::command(&[], 300)
+            .env("PUSHWIRE_TEST_SERVER", &main.url)
+            .env("PUSHWIRE_TEST_ROTATING_SERVER", &rotating.url)
+            .env("PUSHWIRE_TEST_DEAD_URL", &dead),
     )
 }

@@ -52,17 +52,9 @@ fn cargo_install(step: &Step, dir: &str, args: &[&str]) -> Result<(), String> {
     step.run(&mut c)
 }
 
-/// wasm-pack, for `wasm-pack test` (the package itself is built without it).
-pub fn ensure_wasm_pack(step: &Step) -> Result<(), String> {
-    if output(&mut cmd("wasm-pack", &["--version"])).is_some() {
-        step.detail(crate::progress::ALREADY);
-        return Ok(());
-    }
-    cargo_install(step, "wasm-pack", &["wasm-pack", "--locked"])
-}
-
-/// wasm-bindgen-cli at exactly the locked version (so wasm-pack never
-/// downloads its own): `wasm-bindgen` and `wasm-bindgen-test-runner`.
+/// wasm-bindgen-cli at exactly the locked version: `wasm-bindgen` (the npm
+/// package's bindings) and `wasm-bindgen-test-runner` (cargo's runner for the
+/// browser tests; see `wasm_tests`).
 pub fn ensure_wasm_bindgen(step: &Step) -> Result<(), String> {
     let version = locked_wasm_bindgen_version()?;
     let has = |bin: &str| {
