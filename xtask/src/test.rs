@@ -2,17 +2,22 @@
 //! workspace (native; the browser client in headless Chromium against real
 //! servers; the npm package rebuilt and compared with the committed build;
 //! the demo page end to end on the package the demo uses; the package in a
-//! Vite app; the demo command itself), then the time each took, so that the
-//! cost of every suite stays visible.
+//! Vite app; the demo command itself; each fuzz target for a few seconds),
+//! then the time each took, so that the cost of every suite stays visible.
 
 use std::time::{Duration, Instant};
 
+use crate::fuzz;
 use crate::progress::{self, Progress};
 use crate::servers::{dead_url, Server};
 use crate::tools;
 use crate::util::{self, cmd, root};
 use crate::wasm::{self, Inputs};
 use crate::wasm_tests;
+
+/// How long the fuzz suite runs each target: a smoke test that the targets
+/// build and run; `cargo xtask fuzz` is the real campaign.
+const FUZZ_SMOKE: Duration = Duration::from_secs(5);
 
 /// Each suite's name and time, reported at the end whether or not all
 /// passed. A failed suite does not stop the others (every failure is listed
@@ -154,6 +159,10 @@ fn suites(t: &mut Timings) -> Result<(), ()> {
         bundler_tests(&package)
     });
     t.run("cargo xtask demo serves the page", demo_serves);
+    t.run(
+        &format!("fuzz targets, {} s each (cargo fuzz)", FUZZ_SMOKE.as_secs()),
+        || fuzz::campaign(&fuzz::TARGETS, FUZZ_SMOKE),
+    );
     t.run("the committed npm package is current", || committed);
     Ok(())
 }
@@ -170,6 +179,10 @@ fn install() -> Result<(), String> {
         ),
         "install chromium and chromium-driver (apt)".to_owned(),
         "install the end-to-end tests' npm packages (npm ci)".to_owned(),
+        format!(
+            "install cargo-fuzz {} (cargo install, about 1 min, once)",
+            tools::CARGO_FUZZ_VERSION
+        ),
     ];
     let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
     let p = Progress::new(&steps);
@@ -191,6 +204,10 @@ fn install() -> Result<(), String> {
             s.spawn(move || {
                 let step = p.start(4);
                 tools::ensure_e2e_packages(&step).map(|()| step.done())
+            }),
+            s.spawn(move || {
+                let step = p.start(5);
+                tools::ensure_cargo_fuzz(&step).map(|()| step.done())
             }),
         ];
         let step = p.start(0);

@@ -73,6 +73,31 @@ pub fn ensure_wasm_bindgen(step: &Step) -> Result<(), String> {
     )
 }
 
+/// cargo-fuzz's version, for `cargo xtask fuzz` and the fuzz suite of
+/// `cargo xtask test`.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// cargo-fuzz at [`CARGO_FUZZ_VERSION`] (`cargo fuzz`; libFuzzer itself is
+/// built from the `libfuzzer-sys` crate with the targets).
+pub fn ensure_cargo_fuzz(step: &Step) -> Result<(), String> {
+    let installed = output(&mut cmd("cargo", &["fuzz", "--version"]));
+    if installed.is_some_and(|v| v.split_whitespace().nth(1) == Some(CARGO_FUZZ_VERSION)) {
+        step.detail(crate::progress::ALREADY);
+        return Ok(());
+    }
+    cargo_install(
+        step,
+        "cargo-fuzz",
+        &[
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
+            "--locked",
+            "--force",
+        ],
+    )
+}
+
 /// Debian's Chromium and ChromeDriver, for the browser tests.
 pub fn ensure_browser(step: &Step) -> Result<(), String> {
     let have = |p: &str| Path::new(p).exists();
