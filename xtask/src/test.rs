@@ -124,7 +124,12 @@ fn clippy_wasm() -> Result<(), String> {
 fn suites(t: &mut Timings) -> Result<(), ()> {
     t.must("install what is missing", install)?;
     t.run("cargo fmt --check", || {
-        util::run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))
+        util::run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))?;
+        // fuzz/ is its own workspace, which `--all` does not reach.
+        util::run(&mut cmd(
+            "cargo",
+            &["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"],
+        ))
     });
     t.run("cargo clippy (native)", clippy_native);
     t.run("cargo clippy (wasm32)", clippy_wasm);
