@@ -14,7 +14,7 @@ use std::process::Stdio;
 use crate::progress::Progress;
 use crate::servers::Server;
 use crate::util::{self, cmd};
-use crate::{tools, wasm};
+use crate::{tools, wasm, wasm_tests};
 
 pub fn run(args: Vec<String>) -> Result<(), String> {
     match args.first().map(String::as_str) {
@@ -56,22 +56,13 @@ fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {
 
 fn client() -> Result<(), String> {
     let mut steps = wasm::build_steps()?;
-    steps.extend([
-        "install wasm-pack (cargo install, a few minutes, once)".to_owned(),
-        "install chromium and chromium-driver (apt)".to_owned(),
-    ]);
+    steps.push("install chromium and chromium-driver (apt)".to_owned());
     let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
     let progress = Progress::new(&steps);
     std::thread::scope(|s| {
         let browser = s.spawn(|| {
-            let step = progress.start(6);
-            tools::ensure_browser(&step)?;
-            step.done();
-            Ok::<_, String>(())
-        });
-        let pack = s.spawn(|| {
             let step = progress.start(5);
-            tools::ensure_wasm_pack(&step)?;
+            tools::ensure_browser(&step)?;
             step.done();
             Ok::<_, String>(())
         });
@@ -80,8 +71,7 @@ fn client() -> Result<(), String> {
         let browser = browser
             .join()
             .map_err(|_| "installing the browser panicked")?;
-        let pack = pack.join().map_err(|_| "installing wasm-pack panicked")?;
-        built.and(browser).and(pack)
+        built.and(browser)
     })?;
     drop(progress);
     let mut total = (0, 0);
@@ -105,14 +95,9 @@ fn client() -> Result<(), String> {
     util::build_release_server(&[])?;
     let server = Server::start_release(&["--cors-origins", "*", "--replay-capacity", "10000"])?;
     util::run(
-        cmd(
-            "wasm-pack",
+        wasm_tests::command(
             &[
-                "test",
                 "--release",
-                "--headless",
-                "--chrome",
-                "client-wasm",
                 "--features",
                 "bench",
                 "--test",
@@ -120,8 +105,8 @@ fn client() -> Result<(), String> {
                 "--",
                 "--nocapture",
             ],
+            600,
         )
-        .env("PUSHWIRE_BENCH_SERVER", &server.url)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "600"),
+        .env("PUSHWIRE_BENCH_SERVER", &server.url),
     )
 }

@@ -5,9 +5,11 @@
 //! * `cargo xtask package` rebuilds the committed npm package (see `wasm`).
 //! * `cargo xtask test` installs whatever is missing (quietly when nothing
 //!   is), then runs every check and test suite of the workspace.
+//! * `cargo xtask fuzz [--secs N] [--target NAME]` runs the fuzz targets (see `fuzz`).
 
 mod bench;
 mod demo;
+mod fuzz;
 mod package;
 mod progress;
 mod servers;
@@ -16,6 +18,7 @@ mod test;
 mod tools;
 mod util;
 mod wasm;
+mod wasm_tests;
 
 use std::process::ExitCode;
 
@@ -27,6 +30,7 @@ commands:
   test            install missing tools, then run fmt, clippy and every test suite
   bench [--quick|--full]  pushwire against peer SSE servers, into BENCHMARKS.md
   bench client    browser client: package size and decode throughput in Chromium
+  fuzz [--secs N] [--target NAME]  run the fuzz targets of fuzz/ (N s each, default 60)
 ";
 
 fn main() -> ExitCode {
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("package") => package::run(),
         Some("bench") => bench::run(args.collect()),
+        Some("fuzz") => fuzz::run(args.collect()),
         Some("help" | "--help" | "-h") | None => {
             eprint!("{USAGE}");
             Ok(())

@@ -2,16 +2,22 @@
 //! workspace (native; the browser client in headless Chromium against real
 //! servers; the npm package rebuilt and compared with the committed build;
 //! the demo page end to end on the package the demo uses; the package in a
-//! Vite app; the demo command itself), then the time each took, so that the
-//! cost of every suite stays visible.
+//! Vite app; the demo command itself; each fuzz target for a few seconds),
+//! then the time each took, so that the cost of every suite stays visible.
 
 use std::time::{Duration, Instant};
 
+use crate::fuzz;
 use crate::progress::{self, Progress};
 use crate::servers::{dead_url, Server};
 use crate::tools;
 use crate::util::{self, cmd, root};
 use crate::wasm::{self, Inputs};
+use crate::wasm_tests;
+
+/// How long the fuzz suite runs each target: a smoke test that the targets
+/// build and run; `cargo xtask fuzz` is the real campaign.
+const FUZZ_SMOKE: Duration = Duration::from_secs(5);
 
 /// Each suite's name and time, reported at the end whether or not all
 /// passed. A failed suite does not stop the others (every failure is listed
@@ -118,7 +124,12 @@ fn clippy_wasm() -> Result<(), String> {
 fn suites(t: &mut Timings) -> Result<(), ()> {
     t.must("install what is missing", install)?;
     t.run("cargo fmt --check", || {
-        util::run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))
+        util::run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))?;
+        // fuzz/ is its own workspace, which `--all` does not reach.
+        util::run(&mut cmd(
+            "cargo",
+            &["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"],
+        ))
     });
     t.run("cargo clippy (native)", clippy_native);
     t.run("cargo clippy (wasm32)", clippy_wasm);
@@ -131,7 +142,7 @@ fn suites(t: &mut Timings) -> Result<(), ()> {
     t.run("cargo test (native)", || {
         util::run(&mut cmd("cargo", &["test", "--workspace"]))
     });
-    t.run("client in Chromium (wasm-pack test)", browser_tests);
+    t.run("client in Chromium (wasm32 cargo test)", browser_tests);
     let mut committed = Ok(());
     t.must(
         "npm package: rebuild, compare with the committed build",
@@ -153,6 +164,10 @@ fn suites(t: &mut Timings) -> Result<(), ()> {
         bundler_tests(&package)
     });
     t.run("cargo xtask demo serves the page", demo_serves);
+    t.run(
+        &format!("fuzz targets, {} s each (cargo fuzz)", FUZZ_SMOKE.as_secs()),
+        || fuzz::campaign(&fuzz::TARGETS, FUZZ_SMOKE),
+    );
     t.run("the committed npm package is current", || committed);
     Ok(())
 }
@@ -162,7 +177,6 @@ fn install() -> Result<(), String> {
     let version = tools::locked_wasm_bindgen_version()?;
     let steps = [
         "install the wasm32-unknown-unknown target (rustup)".to_owned(),
-        "install wasm-pack (cargo install, a few minutes, once)".to_owned(),
         format!("install wasm-bindgen-cli {version} (cargo install, about 4 min, once)"),
         format!(
             "install binaryen {} (wasm-opt, npm)",
@@ -170,6 +184,10 @@ fn install() -> Result<(), String> {
         ),
         "install chromium and chromium-driver (apt)".to_owned(),
         "install the end-to-end tests' npm packages (npm ci)".to_owned(),
+        format!(
+            "install cargo-fuzz {} (cargo install, about 1 min, once)",
+            tools::CARGO_FUZZ_VERSION
+        ),
     ];
     let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
     let p = Progress::new(&steps);
@@ -178,23 +196,23 @@ fn install() -> Result<(), String> {
         let jobs = [
             s.spawn(move || {
                 let step = p.start(1);
-                tools::ensure_wasm_pack(&step).map(|()| step.done())
-            }),
-            s.spawn(move || {
-                let step = p.start(2);
                 tools::ensure_wasm_bindgen(&step).map(|()| step.done())
             }),
             s.spawn(move || {
-                let step = p.start(3);
+                let step = p.start(2);
                 tools::ensure_wasm_opt(&step).map(|_| step.done())
             }),
             s.spawn(move || {
-                let step = p.start(4);
+                let step = p.start(3);
                 tools::ensure_browser(&step).map(|()| step.done())
             }),
             s.spawn(move || {
-                let step = p.start(5);
+                let step = p.start(4);
                 tools::ensure_e2e_packages(&step).map(|()| step.done())
+            }),
+            s.spawn(move || {
+                let step = p.start(5);
+                tools::ensure_cargo_fuzz(&step).map(|()| step.done())
             }),
         ];
         let step = p.start(0);
@@ -381,13 +399,9 @@ fn browser_tests() -> Result<(), String> {
     let rotating = Server::start(&["--cors-origins", "*", "--stream-lifetime-ms", "400"])?;
     let dead = dead_url()?;
     util::run(
-        cmd(
-            "wasm-pack",
-            &["test", "--headless", "--chrome", "client-wasm"],
-        )
-        .env("PUSHWIRE_TEST_SERVER", &main.url)
-        .env("PUSHWIRE_TEST_ROTATING_SERVER", &rotating.url)
-        .env("PUSHWIRE_TEST_DEAD_URL", &dead)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "300"),
+        wasm_tests::command(&[], 300)
+            .env("PUSHWIRE_TEST_SERVER", &main.url)
+            .env("PUSHWIRE_TEST_ROTATING_SERVER", &rotating.url)
+            .env("PUSHWIRE_TEST_DEAD_URL", &dead),
     )
 }

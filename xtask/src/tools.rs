@@ -52,17 +52,9 @@ fn cargo_install(step: &Step, dir: &str, args: &[&str]) -> Result<(), String> {
     step.run(&mut c)
 }
 
-/// wasm-pack, for `wasm-pack test` (the package itself is built without it).
-pub fn ensure_wasm_pack(step: &Step) -> Result<(), String> {
-    if output(&mut cmd("wasm-pack", &["--version"])).is_some() {
-        step.detail(crate::progress::ALREADY);
-        return Ok(());
-    }
-    cargo_install(step, "wasm-pack", &["wasm-pack", "--locked"])
-}
-
-/// wasm-bindgen-cli at exactly the locked version (so wasm-pack never
-/// downloads its own): `wasm-bindgen` and `wasm-bindgen-test-runner`.
+/// wasm-bindgen-cli at exactly the locked version: `wasm-bindgen` (the npm
+/// package's bindings) and `wasm-bindgen-test-runner` (cargo's runner for the
+/// browser tests; see `wasm_tests`).
 pub fn ensure_wasm_bindgen(step: &Step) -> Result<(), String> {
     let version = locked_wasm_bindgen_version()?;
     let has = |bin: &str| {
@@ -78,6 +70,31 @@ pub fn ensure_wasm_bindgen(step: &Step) -> Result<(), String> {
         step,
         "wasm-bindgen-cli",
         &["wasm-bindgen-cli", "--version", &version, "--force"],
+    )
+}
+
+/// cargo-fuzz's version, for `cargo xtask fuzz` and the fuzz suite of
+/// `cargo xtask test`.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// cargo-fuzz at [`CARGO_FUZZ_VERSION`] (`cargo fuzz`; libFuzzer itself is
+/// built from the `libfuzzer-sys` crate with the targets).
+pub fn ensure_cargo_fuzz(step: &Step) -> Result<(), String> {
+    let installed = output(&mut cmd("cargo", &["fuzz", "--version"]));
+    if installed.is_some_and(|v| v.split_whitespace().nth(1) == Some(CARGO_FUZZ_VERSION)) {
+        step.detail(crate::progress::ALREADY);
+        return Ok(());
+    }
+    cargo_install(
+        step,
+        "cargo-fuzz",
+        &[
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
+            "--locked",
+            "--force",
+        ],
     )
 }
 
