@@ -56,13 +56,13 @@ fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {
 
 fn client() -> Result<(), String> {
     let mut steps = wasm::build_steps()?;
-    steps.push("install chromium and chromium-driver (apt)".to_owned());
+    steps.push("install chromium, chromium-driver and nats-server (apt)".to_owned());
     let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
     let progress = Progress::new(&steps);
     std::thread::scope(|s| {
         let browser = s.spawn(|| {
             let step = progress.start(5);
-            tools::ensure_browser(&step)?;
+            tools::ensure_system_packages(&step)?;
             step.done();
             Ok::<_, String>(())
         });

@@ -182,7 +182,7 @@ fn install() -> Result<(), String> {
             "install binaryen {} (wasm-opt, npm)",
             tools::BINARYEN_VERSION
         ),
-        "install chromium and chromium-driver (apt)".to_owned(),
+        "install chromium, chromium-driver and nats-server (apt)".to_owned(),
         "install the end-to-end tests' npm packages (npm ci)".to_owned(),
         format!(
             "install cargo-fuzz {} (cargo install, about 1 min, once)",
@@ -204,7 +204,7 @@ fn install() -> Result<(), String> {
             }),
             s.spawn(move || {
                 let step = p.start(3);
-                tools::ensure_browser(&step).map(|()| step.done())
+                tools::ensure_system_packages(&step).map(|()| step.done())
             }),
             s.spawn(move || {
                 let step = p.start(4);

@@ -98,23 +98,31 @@ pub fn ensure_cargo_fuzz(step: &Step) -> Result<(), String> {
     )
 }
 
-/// Debian's Chromium and ChromeDriver, for the browser tests.
-pub fn ensure_browser(step: &Step) -> Result<(), String> {
+/// Debian packages the suites need: Chromium and ChromeDriver for the
+/// browser tests, nats-server (2.9) for the cluster tests. One apt run for
+/// all of them (apt takes a lock, so two at once would fail).
+pub fn ensure_system_packages(step: &Step) -> Result<(), String> {
     let have = |p: &str| Path::new(p).exists();
-    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+    let wanted = [
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+        ("/usr/bin/nats-server", "nats-server"),
+    ];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(binary, _)| !have(binary))
+        .map(|&(_, package)| package)
+        .collect();
+    if missing.is_empty() {
         step.detail(crate::progress::ALREADY);
         return Ok(());
     }
     step.detail("apt-get update");
     step.run(&mut cmd("apt-get", &["update", "-qq"]))?;
-    step.detail("apt-get install chromium chromium-driver");
-    step.run(
-        cmd(
-            "apt-get",
-            &["install", "-y", "-qq", "chromium", "chromium-driver"],
-        )
-        .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
+    step.detail(format!("apt-get install {}", missing.join(" ")));
+    let mut args = vec!["install", "-y", "-qq"];
+    args.extend(&missing);
+    step.run(cmd("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// binaryen's version, from the npm registry. Debian's binaryen 108 cannot
