@@ -58,6 +58,14 @@ fn build_server(step: &progress::Step) -> Result<(), String> {
 }
 
 pub fn run(flags: Vec<String>) -> Result<(), String> {
+    let (progress, serve_step) = prepare("start the server")?;
+    serve(progress, serve_step, &flags)
+}
+
+/// Builds what the demo page and the server need (the npm package in
+/// `www/node_modules`, the release server), showing each step; returns the
+/// progress and the index of its last step, `last` (what the caller starts).
+pub fn prepare(last: &str) -> Result<(Progress, usize), String> {
     let inputs = Inputs::of_checkout()?;
     let committed = Inputs::committed();
     let reuse = committed.as_ref().is_some_and(|c| c.lines == inputs.lines);
@@ -67,7 +75,7 @@ pub fn run(flags: Vec<String>) -> Result<(), String> {
         progress = Progress::new(&[
             "install pushwire-client into www/node_modules (the committed build, current)",
             "build the server (about 1-3 min the first time)",
-            "start the server",
+            last,
         ]);
         std::thread::scope(|s| {
             let package = s.spawn(|| {
@@ -101,7 +109,7 @@ pub fn run(flags: Vec<String>) -> Result<(), String> {
         steps.extend([
             "install pushwire-client into www/node_modules".to_owned(),
             "build the server (about 1-3 min the first time)".to_owned(),
-            "start the server".to_owned(),
+            last.to_owned(),
         ]);
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         progress = Progress::new(&steps);
@@ -124,7 +132,7 @@ pub fn run(flags: Vec<String>) -> Result<(), String> {
         })?;
         serve_step = n + 2;
     }
-    serve(progress, serve_step, &flags)
+    Ok((progress, serve_step))
 }
 
 /// Starts the server with `flags` and prints its address once it listens;

@@ -6,8 +6,10 @@
 //! * `cargo xtask test` installs whatever is missing (quietly when nothing
 //!   is), then runs every check and test suite of the workspace.
 //! * `cargo xtask fuzz [--secs N] [--target NAME]` runs the fuzz targets (see `fuzz`).
+//! * `cargo xtask cluster [--nodes N]` runs NATS and N nodes locally (see `cluster`).
 
 mod bench;
+mod cluster;
 mod demo;
 mod fuzz;
 mod package;
@@ -26,6 +28,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   demo [flags…]   build what the demo needs and run the server (flags go to `pushwire`)
+  cluster [--nodes N]  a local NATS JetStream and N nodes sharing it (default 3)
   package         rebuild the npm package pushwire-client into xtask/prebuilt (commit it)
   test            install missing tools, then run fmt, clippy and every test suite
   bench [--quick|--full]  pushwire against peer SSE servers, into BENCHMARKS.md
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let result = match args.next().as_deref() {
         Some("demo") => demo::run(args.collect()),
+        Some("cluster") => cluster::run(args.collect()),
         Some("test") => test::run(),
         Some("package") => package::run(),
         Some("bench") => bench::run(args.collect()),

@@ -30,7 +30,8 @@ impl Server {
         Self::start_binary("target/release/pushwire", args)
     }
 
-    fn start_binary(path: &str, args: &[&str]) -> Result<Server, String> {
+    /// Starts the binary at `path` (relative to the repository) with `args`.
+    pub fn start_binary(path: &str, args: &[&str]) -> Result<Server, String> {
         let bin = root().join(path);
         let mut child = Command::new(&bin)
             .args(["--addr", "127.0.0.1:0"])
