@@ -2,6 +2,7 @@
 //! on any node, deliver on every node, resume on another node or after a
 //! restart with nothing lost or doubled, idempotent retries across nodes,
 //! and NATS going away and coming back.
+#![cfg(feature = "jetstream")]
 #![allow(clippy::unwrap_used)]
 
 mod common;

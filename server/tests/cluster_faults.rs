@@ -1,6 +1,7 @@
 //! Faults of a cluster of `pushwire` processes on real `nats-server`s,
 //! each of which must lose nothing: 0 events lost, 0 duplicated, order
 //! kept, no `pushwire.reset`.
+#![cfg(feature = "jetstream")]
 #![allow(clippy::unwrap_used)]
 
 mod common;
