@@ -170,3 +170,47 @@ pub struct End {
     pub reason: String,
 }
 typed_event!(End, "pushwire.end");
+
+/// Why the server ended a stream with [`Expired`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiredReason {
+    /// The token the stream was opened with has passed its `exp`.
+    TokenExpired,
+}
+
+/// Last event of a stream whose credentials ran out; the server then
+/// closes the stream. The client gets a fresh token and resumes with its
+/// last event id: nothing is lost.
+///
+/// ```
+/// use pushwire_protocol::{Expired, ExpiredReason, TypedEvent};
+/// let json = serde_json::to_string(&Expired::token()).unwrap();
+/// assert_eq!(json, r#"{"reason":"token_expired"}"#);
+/// assert_eq!(Expired::NAME, "pushwire.expired");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expired {
+    /// Machine-readable cause.
+    pub reason: ExpiredReason,
+}
+typed_event!(Expired, "pushwire.expired");
+
+impl Expired {
+    /// The token the stream was opened with has expired.
+    pub fn token() -> Expired {
+        Expired {
+            reason: ExpiredReason::TokenExpired,
+        }
+    }
+}
+
+/// The answer of `POST /api/tickets`: a single-use credential for a URL
+/// (`?ticket=`), where a browser's `EventSource` cannot send a header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// The ticket, for the `ticket` query parameter; accepted once.
+    pub ticket: String,
+    /// Milliseconds until the ticket is no longer accepted.
+    pub expires_in_ms: u64,
+}

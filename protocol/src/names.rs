@@ -6,14 +6,14 @@
 //! repeating the literals, so a rename is one edit and a typo is a compile
 //! error.
 
-use crate::event::{End, Reset, ResetReason, TypedEvent};
+use crate::event::{End, Expired, Reset, ResetReason, TypedEvent};
 
 /// The event type the SSE specification gives an event without an
 /// `event:` line; the encoder leaves it out.
 pub use crate::encode::DEFAULT_EVENT;
 
 /// Event names starting with this are the server's own control events
-/// ([`RESET_EVENT`], [`END_EVENT`]); publishers cannot use them, so nobody can
+/// ([`RESET_EVENT`], [`END_EVENT`], [`EXPIRED_EVENT`]); publishers cannot use them, so nobody can
 /// forge a reset or an end.
 pub const RESERVED_EVENT_PREFIX: &str = "pushwire.";
 
@@ -22,6 +22,10 @@ pub const RESET_EVENT: &str = <Reset as TypedEvent>::NAME;
 
 /// `pushwire.end`: a finite stream is complete; do not reconnect ([`End`]).
 pub const END_EVENT: &str = <End as TypedEvent>::NAME;
+
+/// `pushwire.expired`: the stream's token expired; the server closes the
+/// stream, and the client resumes with a fresh token ([`Expired`]).
+pub const EXPIRED_EVENT: &str = <Expired as TypedEvent>::NAME;
 
 /// The reason carried by [`End`] when a finite stream ran to its end.
 pub const END_COMPLETE: &str = "complete";
@@ -39,6 +43,15 @@ pub const LAST_EVENT_ID_HEADER: &str = "Last-Event-ID";
 /// The query parameter that carries the last id where a header cannot be
 /// set (a fresh `EventSource`). The header wins when both are present.
 pub const LAST_EVENT_ID_PARAM: &str = "lastEventId";
+
+/// The cookie a browser sends a subscriber's token in (an `EventSource`
+/// cannot set `Authorization`).
+pub const TOKEN_COOKIE: &str = "pushwire_token";
+
+/// The query parameter carrying a single-use ticket from `POST
+/// /api/tickets` (a token itself is never accepted in a URL: URLs end up
+/// in logs).
+pub const TICKET_PARAM: &str = "ticket";
 
 /// The query parameter naming a topic of `/sse/subscribe` (repeatable).
 pub const TOPIC_PARAM: &str = "topic";
@@ -99,7 +112,9 @@ mod tests {
     fn control_events_are_reserved() {
         assert!(RESET_EVENT.starts_with(RESERVED_EVENT_PREFIX));
         assert!(END_EVENT.starts_with(RESERVED_EVENT_PREFIX));
+        assert!(EXPIRED_EVENT.starts_with(RESERVED_EVENT_PREFIX));
         assert_eq!(RESET_EVENT, "pushwire.reset");
         assert_eq!(END_EVENT, "pushwire.end");
+        assert_eq!(EXPIRED_EVENT, "pushwire.expired");
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+pub use crate::auth::{DEFAULT_MAX_TICKETS, DEFAULT_TICKET_TTL_MS};
 /// The hub's limits default to the same values in the binary and the library.
 pub use crate::hub::{
     DEFAULT_IDEMPOTENCY_MAX_KEYS, DEFAULT_IDEMPOTENCY_WINDOW_MS, DEFAULT_MAX_EVENT_BYTES,
@@ -134,6 +135,45 @@ pub struct Config {
     #[arg(long, env = "PUSHWIRE_PUBLISH_TOKEN", hide_env_values = true)]
     pub publish_token: Option<String>,
 
+    /// HS256 secret that subscriber and publisher JWTs are signed with.
+    /// With it (or --jwt-public-key), topics outside --public-topics need
+    /// a token granting them.
+    #[arg(
+        long,
+        env = "PUSHWIRE_JWT_SECRET",
+        hide_env_values = true,
+        conflicts_with = "jwt_public_key"
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// PEM public key that JWTs are signed for: RSA (RS256), P-256 (ES256),
+    /// P-384 (ES384) or Ed25519 (EdDSA); the key's type fixes the algorithm.
+    #[arg(long, env = "PUSHWIRE_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// When set, a JWT's `aud` must be this.
+    #[arg(long, env = "PUSHWIRE_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// When set, a JWT's `iss` must be this.
+    #[arg(long, env = "PUSHWIRE_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Topics anyone may subscribe to and poll without a token once a JWT
+    /// key is set (comma-separated selectors: `news`, `public.*`, `*`).
+    #[arg(long, env = "PUSHWIRE_PUBLIC_TOPICS", value_delimiter = ',')]
+    pub public_topics: Vec<String>,
+
+    /// Milliseconds a ticket from `POST /api/tickets` is accepted (once).
+    #[arg(long, env = "PUSHWIRE_TICKET_TTL_MS", default_value_t = DEFAULT_TICKET_TTL_MS,
+          value_parser = clap::value_parser!(u64).range(1..=30_000))]
+    pub ticket_ttl_ms: u64,
+
+    /// Tickets outstanding at once in the in-memory store; more answer 503
+    /// (with --nats, tickets live in a JetStream key-value bucket instead).
+    #[arg(long, env = "PUSHWIRE_MAX_TICKETS", default_value_t = DEFAULT_MAX_TICKETS)]
+    pub max_tickets: usize,
+
     /// Origins allowed to read responses cross-origin (comma-separated, or `*`).
     #[arg(long, env = "PUSHWIRE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -199,6 +239,13 @@ impl Default for Config {
             max_topics_per_subscription: DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             publish_token: None,
+            jwt_secret: None,
+            jwt_public_key: None,
+            jwt_audience: None,
+            jwt_issuer: None,
+            public_topics: Vec::new(),
+            ticket_ttl_ms: DEFAULT_TICKET_TTL_MS,
+            max_tickets: DEFAULT_MAX_TICKETS,
             cors_origins: Vec::new(),
             stream_lifetime_ms: DEFAULT_STREAM_LIFETIME_MS,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
@@ -256,9 +303,15 @@ pub enum ConfigError {
     /// Publishing would be open to anyone who can reach the address.
     #[error(
         "refusing to listen on {0} without a publish token: anyone who can reach it could publish. \
-         Set --publish-token (PUSHWIRE_PUBLISH_TOKEN) or listen on a loopback address"
+         Set --publish-token (PUSHWIRE_PUBLISH_TOKEN) or a JWT key, or listen on a loopback address"
     )]
     PublicWithoutToken(SocketAddr),
+    /// The JWT key cannot be used.
+    #[error(transparent)]
+    JwtKey(#[from] crate::auth::KeyError),
+    /// A `--public-topics` entry is not a selector.
+    #[error("--public-topics: {0}")]
+    PublicTopics(String),
     /// An empty token would match an empty bearer credential.
     #[error("the publish token must not be empty")]
     EmptyToken,
@@ -298,7 +351,10 @@ impl Config {
                 queue: self.subscriber_queue_bytes,
             });
         }
-        if !self.addr.ip().is_loopback() && self.publish_token.is_none() {
+        let verifier = self.token_verifier()?;
+        crate::auth::Selectors::parse(self.public_topics.iter().map(String::as_str))
+            .map_err(ConfigError::PublicTopics)?;
+        if !self.addr.ip().is_loopback() && self.publish_token.is_none() && verifier.is_none() {
             return Err(ConfigError::PublicWithoutToken(self.addr));
         }
         Ok(())
@@ -329,6 +385,27 @@ impl Config {
         Some(js)
     }
 
+    /// The JWT verifier `--jwt-secret` or `--jwt-public-key` asks for (with
+    /// `--jwt-audience` and `--jwt-issuer`), if any.
+    pub fn token_verifier(
+        &self,
+    ) -> Result<Option<crate::auth::TokenVerifier>, crate::auth::KeyError> {
+        use crate::auth::TokenVerifier;
+        let verifier = match (&self.jwt_secret, &self.jwt_public_key) {
+            (Some(secret), _) => TokenVerifier::hs256(secret.as_bytes())?,
+            (None, Some(path)) => TokenVerifier::public_key_file(path)?,
+            (None, None) => return Ok(None),
+        };
+        let verifier = match &self.jwt_audience {
+            Some(aud) => verifier.audience(aud),
+            None => verifier,
+        };
+        Ok(Some(match &self.jwt_issuer {
+            Some(iss) => verifier.issuer(iss),
+            None => verifier,
+        }))
+    }
+
     /// A hub builder with this configuration's limits.
     pub fn hub_builder(&self) -> crate::HubBuilder {
         crate::Hub::builder()
@@ -342,6 +419,7 @@ impl Config {
             .idempotency_max_keys(self.idempotency_max_keys)
             .max_topics(self.max_topics)
             .max_topics_per_subscription(self.max_topics_per_subscription)
+            .max_tickets(self.max_tickets)
     }
 
     /// The request timeout as a duration.

@@ -34,6 +34,7 @@
 // handovers) has no caller; the default build keeps the dead-code lints.
 #![cfg_attr(not(feature = "jetstream"), allow(dead_code, unused_imports))]
 
+pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod filters;

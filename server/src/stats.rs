@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::auth::FAILURE_LABELS;
+
 /// The server's counters.
 #[derive(Debug)]
 pub(crate) struct Stats {
@@ -22,6 +24,8 @@ pub(crate) struct Stats {
     subscribers_cut_off: AtomicU64,
     requests_total: AtomicU64,
     panics: AtomicU64,
+    /// Refused credentials, by [`FAILURE_LABELS`] index.
+    auth_failures: [AtomicU64; FAILURE_LABELS.len()],
     events_evicted: AtomicU64,
     response_time_sum_us: AtomicU64,
     response_time_count: AtomicU64,
@@ -41,6 +45,7 @@ impl Default for Stats {
             subscribers_cut_off: AtomicU64::new(0),
             requests_total: AtomicU64::new(0),
             panics: AtomicU64::new(0),
+            auth_failures: Default::default(),
             events_evicted: AtomicU64::new(0),
             response_time_sum_us: AtomicU64::new(0),
             response_time_count: AtomicU64::new(0),
@@ -88,6 +93,9 @@ pub struct StatsSnapshot {
     pub requests_total: u64,
     /// Panics caught in connection tasks (each a bug: please report it).
     pub panics: u64,
+    /// Requests refused for their credentials, by reason (`missing`,
+    /// `expired`, `forbidden`, …); tokens themselves are never logged.
+    pub auth_failures: std::collections::BTreeMap<String, u64>,
     /// Seconds since the hub was built.
     pub uptime_seconds: f64,
     /// The hub's epoch: the first part of every event id it issues.
@@ -112,6 +120,11 @@ impl Stats {
             subscribers_cut_off: self.subscribers_cut_off.load(Relaxed),
             requests_total: self.requests_total.load(Relaxed),
             panics: self.panics.load(Relaxed),
+            auth_failures: FAILURE_LABELS
+                .iter()
+                .zip(&self.auth_failures)
+                .map(|(label, n)| ((*label).to_owned(), n.load(Relaxed)))
+                .collect(),
             uptime_seconds: self.uptime().as_secs_f64(),
             epoch: epoch.to_owned(),
         }
@@ -135,6 +148,13 @@ impl Stats {
     /// Counts a panic caught in a connection task.
     pub(crate) fn count_panic(&self) {
         self.panics.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a request refused for its credentials, by reason.
+    pub(crate) fn count_auth_failure(&self, label: &str) {
+        if let Some(i) = FAILURE_LABELS.iter().position(|l| *l == label) {
+            self.auth_failures[i].fetch_add(1, Relaxed);
+        }
     }
 
     /// Panics caught so far.
@@ -278,6 +298,13 @@ pub(crate) fn prometheus(s: &StatsSnapshot) -> String {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));
+    }
+    let name = "pushwire_auth_failures_total";
+    out.push_str(&format!(
+        "# HELP {name} Requests refused for their credentials, by reason.\n# TYPE {name} counter\n"
+    ));
+    for (reason, n) in &s.auth_failures {
+        out.push_str(&format!("{name}{{reason=\"{reason}\"}} {n}\n"));
     }
     out
 }

@@ -182,5 +182,9 @@ async fn a_frozen_node_stalls_neither_publishing_nor_the_other_nodes_and_catches
     signal(&c, "-CONT").await;
     let on_c_after = on_c.events(30).await;
     assert!(on_c_after.iter().all(|e| e.event != RESET_EVENT));
-    assert_eq!(ids(&on_c_after), published, "c catches up: every event once, in order");
+    assert_eq!(
+        ids(&on_c_after),
+        published,
+        "c catches up: every event once, in order"
+    );
 }

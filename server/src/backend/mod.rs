@@ -12,6 +12,9 @@
 pub mod jetstream;
 
 use std::fmt::Debug;
+use std::time::Duration;
+
+use bytes::Bytes;
 
 use futures_util::future::BoxFuture;
 
@@ -83,6 +86,28 @@ pub trait Backend: Send + Sync + Debug + 'static {
         after: Option<&'a str>,
         limit: usize,
     ) -> BoxFuture<'a, Result<PollResult, HubError>>;
+
+    /// Keeps a single-use ticket's `value` for `ttl`, where every node of
+    /// the backend can take it. By default in the [`local_hub`](Self::local_hub):
+    /// safe, but then a ticket works only on the node that issued it.
+    fn store_ticket<'a>(
+        &'a self,
+        ticket: &'a str,
+        value: Bytes,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), HubError>> {
+        let result = self.local_hub().store_ticket(ticket, value, ttl);
+        Box::pin(std::future::ready(result))
+    }
+
+    /// Removes a ticket and gives its value: `Some` once, however many
+    /// nodes ask at the same time; `None` when unknown, used or expired.
+    fn take_ticket<'a>(
+        &'a self,
+        ticket: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Bytes>, HubError>> {
+        Box::pin(std::future::ready(Ok(self.local_hub().take_ticket(ticket))))
+    }
 
     /// Whether it can serve publishes and subscriptions now (`/readyz`).
     fn ready(&self) -> bool;

@@ -6,6 +6,7 @@ use super::event_id::Epoch;
 use super::limits::HubLimits;
 use super::replay::EVENT_OVERHEAD;
 use super::state::{HubState, Shared};
+use super::tickets::TicketBook;
 use super::Hub;
 use crate::stats::Stats;
 
@@ -102,6 +103,14 @@ impl HubBuilder {
         self
     }
 
+    /// Single-use tickets (`POST /api/tickets`) outstanding at once; more
+    /// are refused until some are used or expire. Default
+    /// [`DEFAULT_MAX_TICKETS`](crate::auth::DEFAULT_MAX_TICKETS).
+    pub fn max_tickets(mut self, tickets: usize) -> Self {
+        self.limits.max_tickets = tickets;
+        self
+    }
+
     /// The hub, with a fresh random epoch (ids of another hub or an
     /// earlier run are answered with a `pushwire.reset`).
     pub fn build(self) -> Hub {
@@ -119,6 +128,7 @@ impl HubBuilder {
         Hub {
             shared: Arc::new(Shared {
                 state: Mutex::new(HubState::new(&limits)),
+                tickets: TicketBook::new(limits.max_tickets),
                 epoch,
                 limits,
                 stats: Arc::new(Stats::default()),

@@ -53,6 +53,7 @@ pub(crate) struct HubLimits {
     pub(crate) idempotency_window_ms: u64,
     pub(crate) idempotency_max_keys: usize,
     pub(crate) max_topics_per_subscription: usize,
+    pub(crate) max_tickets: usize,
 }
 
 impl Default for HubLimits {
@@ -68,6 +69,7 @@ impl Default for HubLimits {
             idempotency_window_ms: DEFAULT_IDEMPOTENCY_WINDOW_MS,
             idempotency_max_keys: DEFAULT_IDEMPOTENCY_MAX_KEYS,
             max_topics_per_subscription: DEFAULT_MAX_TOPICS_PER_SUBSCRIPTION,
+            max_tickets: crate::auth::DEFAULT_MAX_TICKETS,
         }
     }
 }

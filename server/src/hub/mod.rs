@@ -41,6 +41,7 @@ mod replay;
 mod retention;
 mod state;
 mod subscription;
+mod tickets;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, MutexGuard};

@@ -26,6 +26,8 @@ use crate::stats::Stats;
 #[derive(Debug)]
 pub(super) struct Shared {
     pub(super) state: Mutex<HubState>,
+    /// Single-use tickets, apart from the state's lock (auth, not events).
+    pub(super) tickets: super::tickets::TicketBook,
     pub(super) epoch: Epoch,
     pub(super) limits: HubLimits,
     pub(super) stats: Arc<Stats>,

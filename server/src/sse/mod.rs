@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `Counted` | `counted.rs` | counts the open stream, its frames and bytes |
 //! | `Until` | `until.rs` | ends cleanly on shutdown or after the stream's lifetime |
+//! | `Expiry` | `expiry.rs` | `pushwire.expired`, then the end, when its token expires |
 //! | `KeepAlive` | `keep_alive.rs` | a heartbeat comment after an idle interval |
 //! | `Batched` | `batch.rs` | frames already waiting go out as one chunk |
 //!
@@ -16,11 +17,12 @@
 mod batch;
 mod counted;
 mod event;
+mod expiry;
 mod keep_alive;
 mod until;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -40,6 +42,7 @@ use crate::hub::Subscription;
 use crate::stats::Stats;
 use batch::Batched;
 use counted::Counted;
+use expiry::Expiry;
 use keep_alive::KeepAlive;
 use until::{Stop, Until};
 
@@ -84,6 +87,7 @@ pub struct Sse {
     subscription: bool,
     keep_alive: Duration,
     lifetime: Option<Duration>,
+    expires_at: Option<SystemTime>,
     shutdown: Option<Stop>,
     stats: Option<Arc<Stats>>,
 }
@@ -128,6 +132,7 @@ impl Sse {
             subscription,
             keep_alive: DEFAULT_KEEP_ALIVE,
             lifetime: None,
+            expires_at: None,
             shutdown: None,
             stats: None,
         }
@@ -144,6 +149,15 @@ impl Sse {
     /// resume by id (this rebalances long-lived connections).
     pub fn lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// Sends `pushwire.expired` (`{"reason":"token_expired"}`) at
+    /// `deadline`, then ends the stream: for a stream opened with a token
+    /// that expires then. The client gets a fresh token and resumes with
+    /// its last event id.
+    pub fn expires_at(mut self, deadline: SystemTime) -> Self {
+        self.expires_at = Some(deadline);
         self
     }
 
@@ -177,9 +191,12 @@ impl Reply for Sse {
     fn into_response(self) -> Response {
         let body = Counted::new(
             Until::new(
-                KeepAlive::new(
-                    Batched::new(self.frames, self.subscription),
-                    self.keep_alive,
+                Expiry::new(
+                    KeepAlive::new(
+                        Batched::new(self.frames, self.subscription),
+                        self.keep_alive,
+                    ),
+                    self.expires_at,
                 ),
                 self.shutdown,
                 self.lifetime,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::cors::CorsPolicy;
+use crate::auth::Auth;
 #[cfg(feature = "jetstream")]
 use crate::backend::jetstream::{JetStream, JetStreamError};
 use crate::backend::Backend;
@@ -29,6 +30,8 @@ pub struct App {
     pub(crate) stats: Arc<Stats>,
     pub(crate) sse: SseContext,
     pub(crate) cors: CorsPolicy,
+    /// Who may subscribe, poll and publish where.
+    pub(crate) auth: Auth,
     pub(crate) shutdown: CancellationToken,
 }
 
@@ -73,6 +76,7 @@ impl App {
                 shutdown: shutdown.clone(),
             },
             cors: CorsPolicy::new(&config.cors_origins),
+            auth: Auth::from_config(&config, stats.clone()),
             config: Arc::new(config),
             backend,
             hub,

@@ -10,6 +10,7 @@
 //! | `POST /api/topics/{topic}` | `handlers/publish.rs` |
 //! | `GET /api/topics/{topic}/events?after&limit` | `handlers/poll.rs` |
 //! | `GET /api/stats` | `handlers/stats.rs` |
+//! | `POST /api/tickets` | `auth/mod.rs`: a single-use ticket for a URL |
 //! | `GET /metrics` | `handlers/stats.rs` |
 //! | `GET /healthz` | `ok`: the process runs |
 //! | `GET /readyz` | `handlers/stats.rs`: the backend is usable (`503` when not) |
@@ -26,7 +27,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 use pushwire_protocol::names::{
     IDEMPOTENCY_KEY_HEADER, LAST_EVENT_ID_HEADER, LAST_EVENT_ID_PARAM, NODE_HEADER,
 };
@@ -34,10 +35,11 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::error::handle_rejection;
-use super::handlers::{self, poll, publish, respond, stats, streams, subscribe};
+use super::error::{handle_rejection, ApiError};
+use super::handlers::{self, no_store, poll, publish, respond, stats, streams, subscribe};
 use super::query::{self, Query};
 use super::App;
+use crate::auth::Credentials;
 
 /// Every route of the `pushwire` binary, with JSON errors and CORS.
 pub(crate) fn routes(app: App) -> BoxedFilter<(Response,)> {
@@ -47,9 +49,13 @@ pub(crate) fn routes(app: App) -> BoxedFilter<(Response,)> {
             .unify()
             .or(sse_route(&app, "perf", at_once(streams::perf)))
             .unify()
-            .or(sse_route(&app, "monitoring", |app, _, id| async move {
-                subscribe::monitoring(&app, id.as_deref()).await
-            }))
+            .or(sse_route(
+                &app,
+                "monitoring",
+                |app, q, id, creds| async move {
+                    subscribe::monitoring(&app, &creds?, &q, id.as_deref()).await
+                },
+            ))
             .unify(),
     );
     let routes = demo
@@ -75,15 +81,21 @@ pub(crate) fn push_api(app: &App) -> BoxedFilter<(Response,)> {
         .unify()
         .or(stats_route(app))
         .unify()
+        .or(tickets_route(app))
+        .unify()
         .boxed()
 }
 
 /// `GET /sse/subscribe?topic=a&topic=b`
 pub(crate) fn subscribe_route(app: &App) -> BoxedFilter<(Response,)> {
     warp::path("sse")
-        .and(sse_route(app, "subscribe", |app, query, id| async move {
-            subscribe::subscribe(&app, &query, id.as_deref()).await
-        }))
+        .and(sse_route(
+            app,
+            "subscribe",
+            |app, query, id, creds| async move {
+                subscribe::subscribe(&app, &creds?, &query, id.as_deref()).await
+            },
+        ))
         .boxed()
 }
 
@@ -92,10 +104,17 @@ pub(crate) fn fixed_topics_route(app: &App, topics: Vec<String>) -> BoxedFilter<
     warp::get()
         .and(with_app(app))
         .and(last_event_id())
-        .then(move |app: App, id: Option<String>| {
-            let topics = topics.clone();
-            async move { respond(subscribe::topics(&app, &topics, id.as_deref()).await) }
-        })
+        .and(credentials())
+        .then(
+            move |app: App, id: Option<String>, creds: Result<Credentials, ApiError>| {
+                let topics = topics.clone();
+                async move {
+                    let result =
+                        async { subscribe::topics(&app, &creds?, &topics, id.as_deref()).await };
+                    respond(result.await)
+                }
+            },
+        )
         .boxed()
 }
 
@@ -104,19 +123,19 @@ pub(crate) fn publish_route(app: &App) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "topics" / String)
         .and(warp::post())
         .and(with_app(app))
-        .and(warp::header::optional::<String>("authorization"))
+        .and(credentials())
         .and(warp::header::optional::<String>(IDEMPOTENCY_KEY_HEADER))
         .and(warp::header::optional::<u64>("content-length"))
         .and(warp::body::stream())
         .then(
             |topic: String,
              app: App,
-             auth: Option<String>,
+             creds: Result<Credentials, ApiError>,
              key: Option<String>,
              length: Option<u64>,
              body| async move {
                 let result = async {
-                    publish::authorize(&app, auth.as_deref())?;
+                    app.auth.publisher(&creds?, &topic)?;
                     let max = app.config.max_body_bytes;
                     let bytes = publish::read_limited(length, body, max).await?;
                     publish::publish(&app, &topic, &bytes, key.as_deref()).await
@@ -133,14 +152,47 @@ pub(crate) fn poll_route(app: &App) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(with_app(app))
         .and(query::raw())
-        .then(|topic: String, app: App, raw: String| async move {
-            let result = match Query::parse(&raw) {
-                Ok(q) => poll::poll(&app, &topic, &q).await,
-                Err(e) => Err(e),
-            };
-            respond(result)
-        })
+        .and(credentials())
+        .then(
+            |topic: String, app: App, raw: String, creds: Result<Credentials, ApiError>| async move {
+                let result = async {
+                    let q = Query::parse(&raw)?;
+                    poll::poll(&app, &creds?, &topic, &q).await
+                };
+                respond(result.await)
+            },
+        )
         .boxed()
+}
+
+/// `POST /api/tickets`: a single-use ticket for the bearer token's grants.
+pub(crate) fn tickets_route(app: &App) -> BoxedFilter<(Response,)> {
+    warp::path!("api" / "tickets")
+        .and(warp::post())
+        .and(with_app(app))
+        .and(credentials())
+        .then(
+            |app: App, creds: Result<Credentials, ApiError>| async move {
+                let result = async {
+                    let ticket = app.auth.issue_ticket(&*app.backend, &creds?).await?;
+                    Ok(no_store(warp::reply::json(&ticket).into_response()))
+                };
+                respond(result.await)
+            },
+        )
+        .boxed()
+}
+
+/// The request's credentials (`auth/credentials.rs`), or the error that
+/// reading them gave (an oversize token: 431).
+fn credentials(
+) -> impl Filter<Extract = (Result<Credentials, ApiError>,), Error = Infallible> + Clone {
+    warp::header::headers_cloned()
+        .and(query::raw())
+        .map(|headers: HeaderMap, raw: String| {
+            let query = Query::parse(&raw).unwrap_or_default();
+            Credentials::from_request(&headers, &query).map_err(ApiError::from)
+        })
 }
 
 /// `GET /api/stats`
@@ -173,10 +225,15 @@ pub(crate) fn last_event_id() -> impl Filter<Extract = (Option<String>,), Error 
         })
 }
 
-/// `GET /{name}` (an SSE route) answered by `handler(app, query, last_event_id)`.
+/// `GET /{name}` (an SSE route) answered by `handler(app, query,
+/// last_event_id, credentials)`.
 fn sse_route<H, F>(app: &App, name: &'static str, handler: H) -> BoxedFilter<(Response,)>
 where
-    H: Fn(App, Query, Option<String>) -> F + Clone + Send + Sync + 'static,
+    H: Fn(App, Query, Option<String>, Result<Credentials, ApiError>) -> F
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     F: Future<Output = handlers::Result<Response>> + Send + 'static,
 {
     warp::path(name)
@@ -185,27 +242,40 @@ where
         .and(with_app(app))
         .and(query::raw())
         .and(warp::header::optional::<String>(LAST_EVENT_ID_HEADER))
-        .then(move |app: App, raw: String, header: Option<String>| {
-            let handler = handler.clone();
-            async move {
-                let result = match Query::parse(&raw) {
-                    Ok(q) => {
-                        let id = resume_id(header, &q);
-                        handler(app, q, id).await
-                    }
-                    Err(e) => Err(e),
-                };
-                respond(result)
-            }
-        })
+        .and(warp::header::headers_cloned())
+        .then(
+            move |app: App, raw: String, header: Option<String>, headers: HeaderMap| {
+                let handler = handler.clone();
+                async move {
+                    let result = match Query::parse(&raw) {
+                        Ok(q) => {
+                            let id = resume_id(header, &q);
+                            let creds =
+                                Credentials::from_request(&headers, &q).map_err(ApiError::from);
+                            handler(app, q, id, creds).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    respond(result)
+                }
+            },
+        )
         .boxed()
 }
 
 /// A handler that answers without waiting, as [`sse_route`] takes them.
+/// (The demo streams are not topics: they need no credentials.)
+#[allow(clippy::type_complexity)]
 fn at_once(
     handler: fn(&App, &Query, Option<&str>) -> handlers::Result<Response>,
-) -> impl Fn(App, Query, Option<String>) -> std::future::Ready<handlers::Result<Response>> + Clone {
-    move |app, query, id| std::future::ready(handler(&app, &query, id.as_deref()))
+) -> impl Fn(
+    App,
+    Query,
+    Option<String>,
+    Result<Credentials, ApiError>,
+) -> std::future::Ready<handlers::Result<Response>>
+       + Clone {
+    move |app, query, id, _| std::future::ready(handler(&app, &query, id.as_deref()))
 }
 
 /// `GET /{name}` with no parameters.

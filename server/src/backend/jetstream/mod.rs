@@ -10,6 +10,7 @@
 //! | `subject.rs` | topics as subjects, reversibly |
 //! | `ingest.rs` | the one consumer that feeds the node-local hub |
 //! | `history.rs` | what the local cache no longer holds, from the stream |
+//! | `tickets.rs` | single-use tickets in a key-value bucket, taken once cluster-wide |
 //!
 //! Ids stay `<epoch>-<seq>`: `seq` is the stream sequence (the same id for
 //! the same event on every node, increasing in publish order across
@@ -26,6 +27,7 @@
 mod history;
 mod ingest;
 mod subject;
+mod tickets;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -122,6 +124,10 @@ struct Inner {
     js: jetstream::Context,
     /// The stream's name.
     stream: String,
+    /// Replicas of the stream (and of the ticket bucket).
+    replicas: usize,
+    /// The ticket bucket, once opened (`tickets.rs`).
+    tickets: tokio::sync::OnceCell<async_nats::jetstream::kv::Store>,
     /// The stream, for reading history.
     handle: stream::Stream,
     hub: Hub,
@@ -201,6 +207,8 @@ impl JetStream {
                 client,
                 js,
                 stream: config.stream,
+                replicas: config.replicas,
+                tickets: tokio::sync::OnceCell::new(),
                 handle: stream,
                 hub,
                 head,
@@ -263,6 +271,11 @@ fn unavailable(what: &str) -> HubError {
     HubError::Unavailable(format!(
         "{what}; retry later (with the same Idempotency-Key: the outcome of an unanswered publish is unknown)"
     ))
+}
+
+/// A `503` for something the backend could not do for `e`.
+fn unavailable_because(what: &str, e: &dyn std::fmt::Display) -> HubError {
+    HubError::Unavailable(format!("{what} failed: {e}; retry later"))
 }
 
 /// Why the stream could not be opened.
@@ -352,6 +365,24 @@ impl Backend for JetStream {
         limit: usize,
     ) -> BoxFuture<'a, Result<PollResult, HubError>> {
         Box::pin(history::poll(self.inner.clone(), topic, after, limit))
+    }
+
+    fn store_ticket<'a>(
+        &'a self,
+        ticket: &'a str,
+        value: Bytes,
+        _ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), HubError>> {
+        // The deadline travels in the value (checked when taken); the
+        // bucket's own age limit only bounds what it keeps.
+        Box::pin(self.inner.store_ticket(ticket, value))
+    }
+
+    fn take_ticket<'a>(
+        &'a self,
+        ticket: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Bytes>, HubError>> {
+        Box::pin(self.inner.take_ticket(ticket))
     }
 
     fn ready(&self) -> bool {

@@ -9,6 +9,7 @@ use warp::reply::Response;
 use warp::Reply;
 
 use super::{check_topic, no_store, Result};
+use crate::auth::Credentials;
 use crate::web::query::Query;
 use crate::web::App;
 
@@ -38,8 +39,16 @@ struct PollResponse<'a> {
 }
 
 /// `GET /api/topics/{topic}/events?after=ID&limit=100`
-pub(crate) async fn poll(app: &App, topic: &str, query: &Query) -> Result<Response> {
+pub(crate) async fn poll(
+    app: &App,
+    creds: &Credentials,
+    topic: &str,
+    query: &Query,
+) -> Result<Response> {
     check_topic(topic)?;
+    app.auth
+        .subscriber(&*app.backend, creds, &[topic.to_owned()])
+        .await?;
     let limit = query.u64_in("limit", DEFAULT_POLL_LIMIT, 1..=MAX_POLL_LIMIT)? as usize;
     let result = app.backend.poll(topic, query.get("after"), limit).await?;
     let body = PollResponse {

@@ -1,12 +1,12 @@
-//! `POST /api/topics/{topic}`: authorise with the publish token, read the
-//! body (bounded), publish `{"event", "data"}` or `{"event", "text"}`.
+//! `POST /api/topics/{topic}`: read the body (bounded), publish `{"event",
+//! "data"}` or `{"event", "text"}` (the route has authorised it first, in
+//! `auth/`: the publish token or a JWT publish grant).
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use subtle::ConstantTimeEq;
 use warp::reply::Response;
 use warp::Reply;
 
@@ -40,43 +40,6 @@ fn present<'de, D: serde::Deserializer<'de>>(
 #[derive(Debug, Serialize)]
 struct PublishResponse<'a> {
     id: &'a str,
-}
-
-/// Checks the bearer token when one is configured, in constant time
-/// (`subtle`), so timing does not reveal how much of a guess was right.
-/// The scheme is case-insensitive (RFC 9110 §11.1); an empty token is
-/// refused before any comparison.
-pub(crate) fn authorize(app: &App, authorization: Option<&str>) -> Result<()> {
-    let Some(expected) = app.config.publish_token.as_deref() else {
-        return Ok(());
-    };
-    match authorization.and_then(bearer_token) {
-        Some("") => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "the bearer token is empty",
-        )),
-        Some(token) if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
-        Some(_) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong publish token",
-        )),
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "publishing requires the header Authorization: Bearer <token>",
-        )),
-    }
-}
-
-/// The token of an `Authorization: Bearer <token>` value, whatever the
-/// scheme's case; surrounding spaces are not part of the token.
-pub(crate) fn bearer_token(authorization: &str) -> Option<&str> {
-    let (scheme, token) = authorization
-        .trim_start()
-        .split_once(' ')
-        .unwrap_or((authorization.trim(), ""));
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim_matches(' '))
 }
 
 /// Reads a request body, refusing it as soon as it exceeds `limit` bytes.
