@@ -10,6 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nats::Nats;
+use common::tokens::{bearer, grants, hs, SECRET};
 use common::{client, datas, ids, SseReader, TestServer};
 use pushwire_protocol::names::RESET_EVENT;
 use pushwire_server::{App, Config};
@@ -211,4 +212,83 @@ async fn a_stream_that_exists_with_other_subjects_is_refused_at_start() {
     let err = App::connect(config).await.unwrap_err().to_string();
     assert!(err.contains("exists with subjects"), "{err}");
     assert!(err.contains("use another --nats-stream"), "{err}");
+}
+
+/// A node on `nats` checking tokens with the tests' secret.
+async fn private_node(nats: &Nats, name: &str) -> TestServer {
+    let config = Config {
+        nats: vec![nats.url()],
+        node_name: name.into(),
+        monitoring_ms: 3_600_000,
+        jwt_secret: Some(SECRET.into()),
+        www_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/www").into(),
+        ..Config::default()
+    };
+    let server = TestServer::start_app(App::connect(config).await.unwrap()).await;
+    server.wait_for_ready().await;
+    server
+}
+
+/// A ticket from `POST /api/tickets` on `server` for `token`.
+async fn ticket(server: &TestServer, token: &str) -> String {
+    let res = client()
+        .post(server.url("/api/tickets"))
+        .header("authorization", bearer(token))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["ticket"].as_str().unwrap().to_owned()
+}
+
+async fn status_of(url: String) -> u16 {
+    client().get(url).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn grants_and_single_use_tickets_hold_across_nodes() {
+    let nats = Nats::start().await;
+    let (a, b) = (
+        private_node(&nats, "a").await,
+        private_node(&nats, "b").await,
+    );
+    let token = hs(&grants(&["private.*"], &["private.*"]));
+    let mut on_b = SseReader::open_request(
+        client()
+            .get(b.url("/sse/subscribe?topic=private.a"))
+            .header("authorization", bearer(&token)),
+    )
+    .await;
+    assert_eq!(on_b.status, 200);
+    let res = client()
+        .post(a.url("/api/topics/private.a"))
+        .header("authorization", bearer(&token))
+        .json(&json!({"event": "m", "data": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(on_b.events(1).await[0].id, body["id"].as_str().unwrap());
+
+    // A ticket issued on a is taken on b, once: neither node takes it again.
+    let t = ticket(&a, &token).await;
+    let path = format!("/sse/subscribe?topic=private.a&ticket={t}");
+    assert_eq!(status_of(b.url(&path)).await, 200);
+    assert_eq!(status_of(b.url(&path)).await, 401);
+    assert_eq!(status_of(a.url(&path)).await, 401);
+
+    // Two nodes taking one ticket at the same moment: exactly one gets it.
+    for _ in 0..5 {
+        let t = ticket(&b, &token).await;
+        let path = format!("/api/topics/private.a/events?ticket={t}");
+        let (on_a, on_b) = tokio::join!(status_of(a.url(&path)), status_of(b.url(&path)));
+        let mut answers = [on_a, on_b];
+        answers.sort_unstable();
+        assert_eq!(answers, [200, 401]);
+    }
+    a.stop().await;
+    b.stop().await;
 }

@@ -29,35 +29,46 @@ pub struct Credentials {
     pub ticket: Option<String>,
     /// The URL carried `access_token` or `token`, which is refused.
     pub token_in_url: bool,
+    /// What made the credentials unreadable (an oversize token, an
+    /// `Authorization` that is not text): the answer wherever credentials
+    /// are needed.
+    pub problem: Option<AuthError>,
 }
 
 impl Credentials {
     /// Reads the credentials of a request; an `Authorization` that is not
-    /// `Bearer` counts as none.
-    pub fn from_request(headers: &HeaderMap, query: &Query) -> Result<Credentials, AuthError> {
-        let bearer = headers
-            .get(AUTHORIZATION)
-            .map(|v| v.to_str().map_err(|_| AuthError::Malformed))
-            .transpose()?
-            .and_then(bearer_token)
-            .map(str::to_owned);
+    /// `Bearer` counts as none. Nothing is refused here: a problem is kept
+    /// for when credentials are needed (a public topic never needs them).
+    pub fn from_request(headers: &HeaderMap, query: &Query) -> Credentials {
+        let mut problem = None;
+        let bearer = match headers.get(AUTHORIZATION).map(|v| v.to_str()) {
+            Some(Ok(value)) => bearer_token(value),
+            Some(Err(_)) => {
+                problem = Some(AuthError::Malformed);
+                None
+            }
+            None => None,
+        };
         let cookie = headers
             .get_all(COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|v| cookie_value(v, TOKEN_COOKIE))
-            .map(str::to_owned);
-        for token in [&bearer, &cookie].into_iter().flatten() {
-            if token.len() > MAX_TOKEN_BYTES {
-                return Err(AuthError::TooLarge);
+            .find_map(|v| cookie_value(v, TOKEN_COOKIE));
+        let mut keep = |token: Option<&str>| match token {
+            Some(t) if t.len() > MAX_TOKEN_BYTES => {
+                problem = Some(AuthError::TooLarge);
+                None
             }
-        }
-        Ok(Credentials {
+            t => t.map(str::to_owned),
+        };
+        let (bearer, cookie) = (keep(bearer), keep(cookie));
+        Credentials {
             bearer,
             cookie,
             ticket: query.get(TICKET_PARAM).map(str::to_owned),
             token_in_url: URL_TOKEN_PARAMS.iter().any(|p| query.get(p).is_some()),
-        })
+            problem,
+        }
     }
 
     /// The token to verify: the bearer token, else the cookie's.
@@ -95,7 +106,7 @@ fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    fn creds(headers: &[(&str, &str)], query: &str) -> Result<Credentials, AuthError> {
+    fn creds(headers: &[(&str, &str)], query: &str) -> Credentials {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             map.append(
@@ -108,23 +119,23 @@ mod tests {
 
     #[test]
     fn reads_bearer_cookie_and_ticket() {
-        let c = creds(&[("authorization", "bEaReR abc")], "").unwrap();
+        let c = creds(&[("authorization", "bEaReR abc")], "");
         assert_eq!(c.token(), Some("abc"));
-        let c = creds(&[("cookie", "a=1; pushwire_token=xyz; b=2")], "ticket=t1").unwrap();
+        let c = creds(&[("cookie", "a=1; pushwire_token=xyz; b=2")], "ticket=t1");
         assert_eq!(c.token(), Some("xyz"));
         assert_eq!(c.ticket.as_deref(), Some("t1"));
         // Browsers over HTTP/2 may split cookies over several headers.
-        let c = creds(&[("cookie", "a=1"), ("cookie", "pushwire_token=split")], "").unwrap();
+        let c = creds(&[("cookie", "a=1"), ("cookie", "pushwire_token=split")], "");
         assert_eq!(c.token(), Some("split"));
-        let c = creds(&[("cookie", "my_pushwire_token=no")], "").unwrap();
+        let c = creds(&[("cookie", "my_pushwire_token=no")], "");
         assert_eq!(c.token(), None);
-        let c = creds(&[("authorization", "Basic abc")], "").unwrap();
+        let c = creds(&[("authorization", "Basic abc")], "");
         assert!(c.is_empty());
     }
 
     #[test]
     fn a_token_in_the_url_is_noticed_not_taken() {
-        let c = creds(&[], "access_token=abc").unwrap();
+        let c = creds(&[], "access_token=abc");
         assert!(c.token_in_url);
         assert_eq!(c.token(), None);
     }
@@ -133,14 +144,14 @@ mod tests {
     fn oversize_tokens_are_refused_from_either_place() {
         let big = "a".repeat(MAX_TOKEN_BYTES + 1);
         let header = format!("Bearer {big}");
-        assert_eq!(
-            creds(&[("authorization", &header)], ""),
-            Err(AuthError::TooLarge)
-        );
+        let c = creds(&[("authorization", &header)], "");
+        assert_eq!((c.problem, c.bearer), (Some(AuthError::TooLarge), None));
         let cookie = format!("pushwire_token={big}");
-        assert_eq!(creds(&[("cookie", &cookie)], ""), Err(AuthError::TooLarge));
+        let c = creds(&[("cookie", &cookie)], "");
+        assert_eq!((c.problem, c.cookie), (Some(AuthError::TooLarge), None));
         let fits = "a".repeat(MAX_TOKEN_BYTES);
         let header = format!("Bearer {fits}");
-        assert!(creds(&[("authorization", &header)], "").is_ok());
+        let c = creds(&[("authorization", &header)], "");
+        assert_eq!((c.problem, c.bearer), (None, Some(fits)));
     }
 }

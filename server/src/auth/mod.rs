@@ -246,6 +246,9 @@ impl Auth {
             if topics.iter().all(|t| self.inner.public.matches(t)) {
                 return Ok(None);
             }
+            if let Some(problem) = &creds.problem {
+                return Err(problem.clone());
+            }
             let token = if let Some(bearer) = &creds.bearer {
                 verify(verifier, bearer)?
             } else if let Some(ticket) = &creds.ticket {
@@ -281,6 +284,9 @@ impl Auth {
             let operator = self.inner.publish_token.as_deref();
             if verifier.is_none() && operator.is_none() {
                 return Ok(());
+            }
+            if let Some(problem) = &creds.problem {
+                return Err(problem.clone());
             }
             let bearer = match creds.bearer.as_deref() {
                 None => return Err(AuthError::PublishNeedsBearer),
@@ -318,6 +324,9 @@ impl Auth {
             let Some(verifier) = self.verifier()? else {
                 return Err(AuthError::TicketsDisabled);
             };
+            if let Some(problem) = &creds.problem {
+                return Err(problem.clone());
+            }
             let bearer = match creds.bearer.as_deref() {
                 None => return Err(AuthError::TicketNeedsBearer),
                 Some("") => return Err(AuthError::EmptyToken),

@@ -41,7 +41,9 @@ pub struct VerifiedToken {
 /// `jsonwebtoken` itself.
 #[derive(Debug, Deserialize)]
 struct Claims {
-    exp: u64,
+    /// Optional here so that a missing `exp` is reported as such by the
+    /// validation (which requires it), not as malformed claims.
+    exp: Option<u64>,
     #[serde(default)]
     pushwire: Grants,
 }
@@ -202,13 +204,41 @@ impl TokenVerifier {
 
     /// Verifies `token`: signature, `alg`, `exp`, and `aud`/`iss` when set.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| classify(e.kind()))?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
+                match classify(e.kind()) {
+                    // `jsonwebtoken` cannot read a header naming an algorithm
+                    // it does not know (`none` above all): say what it is.
+                    TokenError::Malformed if names_another_algorithm(token, self.algorithm()) => {
+                        TokenError::WrongAlgorithm
+                    }
+                    other => other,
+                }
+            })?;
+        let exp = data.claims.exp.ok_or(TokenError::MissingExp)?;
         Ok(VerifiedToken {
             grants: data.claims.pushwire,
-            expires_at: UNIX_EPOCH + Duration::from_secs(data.claims.exp),
+            expires_at: UNIX_EPOCH + Duration::from_secs(exp),
         })
     }
+}
+
+/// Whether the token's header is JSON with an `alg` other than `ours`.
+fn names_another_algorithm(token: &str, ours: Algorithm) -> bool {
+    use base64::Engine;
+    #[derive(Deserialize)]
+    struct Header {
+        alg: String,
+    }
+    let ours = serde_json::to_value(ours).unwrap_or_default();
+    let Some(header) = token.split('.').next() else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|json| serde_json::from_slice::<Header>(&json).ok())
+        .is_some_and(|h| ours.as_str() != Some(h.alg.as_str()))
 }
 
 fn classify(kind: &ErrorKind) -> TokenError {

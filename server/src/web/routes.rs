@@ -35,7 +35,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::error::{handle_rejection, ApiError};
+use super::error::handle_rejection;
 use super::handlers::{self, no_store, poll, publish, respond, stats, streams, subscribe};
 use super::query::{self, Query};
 use super::App;
@@ -53,7 +53,7 @@ pub(crate) fn routes(app: App) -> BoxedFilter<(Response,)> {
                 &app,
                 "monitoring",
                 |app, q, id, creds| async move {
-                    subscribe::monitoring(&app, &creds?, &q, id.as_deref()).await
+                    subscribe::monitoring(&app, &creds, &q, id.as_deref()).await
                 },
             ))
             .unify(),
@@ -93,7 +93,7 @@ pub(crate) fn subscribe_route(app: &App) -> BoxedFilter<(Response,)> {
             app,
             "subscribe",
             |app, query, id, creds| async move {
-                subscribe::subscribe(&app, &creds?, &query, id.as_deref()).await
+                subscribe::subscribe(&app, &creds, &query, id.as_deref()).await
             },
         ))
         .boxed()
@@ -105,16 +105,14 @@ pub(crate) fn fixed_topics_route(app: &App, topics: Vec<String>) -> BoxedFilter<
         .and(with_app(app))
         .and(last_event_id())
         .and(credentials())
-        .then(
-            move |app: App, id: Option<String>, creds: Result<Credentials, ApiError>| {
-                let topics = topics.clone();
-                async move {
-                    let result =
-                        async { subscribe::topics(&app, &creds?, &topics, id.as_deref()).await };
-                    respond(result.await)
-                }
-            },
-        )
+        .then(move |app: App, id: Option<String>, creds: Credentials| {
+            let topics = topics.clone();
+            async move {
+                let result =
+                    async { subscribe::topics(&app, &creds, &topics, id.as_deref()).await };
+                respond(result.await)
+            }
+        })
         .boxed()
 }
 
@@ -130,12 +128,12 @@ pub(crate) fn publish_route(app: &App) -> BoxedFilter<(Response,)> {
         .then(
             |topic: String,
              app: App,
-             creds: Result<Credentials, ApiError>,
+             creds: Credentials,
              key: Option<String>,
              length: Option<u64>,
              body| async move {
                 let result = async {
-                    app.auth.publisher(&creds?, &topic)?;
+                    app.auth.publisher(&creds, &topic)?;
                     let max = app.config.max_body_bytes;
                     let bytes = publish::read_limited(length, body, max).await?;
                     publish::publish(&app, &topic, &bytes, key.as_deref()).await
@@ -154,10 +152,10 @@ pub(crate) fn poll_route(app: &App) -> BoxedFilter<(Response,)> {
         .and(query::raw())
         .and(credentials())
         .then(
-            |topic: String, app: App, raw: String, creds: Result<Credentials, ApiError>| async move {
+            |topic: String, app: App, raw: String, creds: Credentials| async move {
                 let result = async {
                     let q = Query::parse(&raw)?;
-                    poll::poll(&app, &creds?, &topic, &q).await
+                    poll::poll(&app, &creds, &topic, &q).await
                 };
                 respond(result.await)
             },
@@ -171,27 +169,23 @@ pub(crate) fn tickets_route(app: &App) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(with_app(app))
         .and(credentials())
-        .then(
-            |app: App, creds: Result<Credentials, ApiError>| async move {
-                let result = async {
-                    let ticket = app.auth.issue_ticket(&*app.backend, &creds?).await?;
-                    Ok(no_store(warp::reply::json(&ticket).into_response()))
-                };
-                respond(result.await)
-            },
-        )
+        .then(|app: App, creds: Credentials| async move {
+            let result = async {
+                let ticket = app.auth.issue_ticket(&*app.backend, &creds).await?;
+                Ok(no_store(warp::reply::json(&ticket).into_response()))
+            };
+            respond(result.await)
+        })
         .boxed()
 }
 
-/// The request's credentials (`auth/credentials.rs`), or the error that
-/// reading them gave (an oversize token: 431).
-fn credentials(
-) -> impl Filter<Extract = (Result<Credentials, ApiError>,), Error = Infallible> + Clone {
+/// The request's credentials (`auth/credentials.rs`), unchecked.
+fn credentials() -> impl Filter<Extract = (Credentials,), Error = Infallible> + Clone {
     warp::header::headers_cloned()
         .and(query::raw())
         .map(|headers: HeaderMap, raw: String| {
             let query = Query::parse(&raw).unwrap_or_default();
-            Credentials::from_request(&headers, &query).map_err(ApiError::from)
+            Credentials::from_request(&headers, &query)
         })
 }
 
@@ -229,11 +223,7 @@ pub(crate) fn last_event_id() -> impl Filter<Extract = (Option<String>,), Error 
 /// last_event_id, credentials)`.
 fn sse_route<H, F>(app: &App, name: &'static str, handler: H) -> BoxedFilter<(Response,)>
 where
-    H: Fn(App, Query, Option<String>, Result<Credentials, ApiError>) -> F
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    H: Fn(App, Query, Option<String>, Credentials) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = handlers::Result<Response>> + Send + 'static,
 {
     warp::path(name)
@@ -250,8 +240,7 @@ where
                     let result = match Query::parse(&raw) {
                         Ok(q) => {
                             let id = resume_id(header, &q);
-                            let creds =
-                                Credentials::from_request(&headers, &q).map_err(ApiError::from);
+                            let creds = Credentials::from_request(&headers, &q);
                             handler(app, q, id, creds).await
                         }
                         Err(e) => Err(e),
@@ -268,12 +257,7 @@ where
 #[allow(clippy::type_complexity)]
 fn at_once(
     handler: fn(&App, &Query, Option<&str>) -> handlers::Result<Response>,
-) -> impl Fn(
-    App,
-    Query,
-    Option<String>,
-    Result<Credentials, ApiError>,
-) -> std::future::Ready<handlers::Result<Response>>
+) -> impl Fn(App, Query, Option<String>, Credentials) -> std::future::Ready<handlers::Result<Response>>
        + Clone {
     move |app, query, id, _| std::future::ready(handler(&app, &query, id.as_deref()))
 }

@@ -7,6 +7,7 @@
 pub mod nats;
 pub mod process;
 pub mod raw;
+pub mod tokens;
 
 use std::time::Duration;
 
@@ -200,6 +201,11 @@ impl SseReader {
         if let Some(id) = last_event_id {
             req = req.header("last-event-id", id);
         }
+        Self::open_request(req).await
+    }
+
+    /// Opens the stream `req` asks for (its own headers: credentials…).
+    pub async fn open_request(req: reqwest::RequestBuilder) -> SseReader {
         let res = tokio::time::timeout(DEADLINE, req.send())
             .await
             .unwrap()

@@ -2,6 +2,10 @@
 //! issued by one node is taken once on any node.
 //!
 //! The bucket (`<stream>_TICKETS`) is opened, or created, on first use.
+//! It is created as the stream a key-value bucket is made of, not with
+//! `create_key_value`: async-nats 0.51 first asks for the account's
+//! details, and cannot read nats-server 2.9's answer (measured: "data did
+//! not match any variant of untagged enum Response").
 //! A ticket is stored as `t.<ticket>`; taking it reads that key, then
 //! creates `used.<ticket>`: JetStream's create succeeds for one caller
 //! only (an expected-last-sequence check on the server), so of any number
@@ -10,6 +14,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::kv::{self, CreateErrorKind};
+use async_nats::jetstream::stream;
 use bytes::Bytes;
 
 use super::{unavailable_because, Inner};
@@ -26,20 +31,30 @@ impl Inner {
         self.tickets
             .get_or_try_init(|| async {
                 let bucket = format!("{}_TICKETS", self.stream);
-                match self.js.get_key_value(&bucket).await {
-                    Ok(store) => Ok(store),
-                    Err(_) => self
-                        .js
-                        .create_key_value(kv::Config {
-                            bucket,
-                            history: 1,
-                            max_age: BUCKET_MAX_AGE,
-                            num_replicas: self.replicas,
-                            ..Default::default()
-                        })
-                        .await
-                        .map_err(|e| unavailable_because("the ticket bucket", &e)),
+                if let Ok(store) = self.js.get_key_value(&bucket).await {
+                    return Ok(store);
                 }
+                // What `create_key_value` would create for this bucket.
+                self.js
+                    .get_or_create_stream(stream::Config {
+                        name: format!("KV_{bucket}"),
+                        subjects: vec![format!("$KV.{bucket}.>")],
+                        max_messages_per_subject: 1,
+                        max_age: BUCKET_MAX_AGE,
+                        num_replicas: self.replicas,
+                        allow_rollup: true,
+                        deny_delete: true,
+                        allow_direct: true,
+                        discard: stream::DiscardPolicy::New,
+                        storage: stream::StorageType::File,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| unavailable_because("the ticket bucket", &e))?;
+                self.js
+                    .get_key_value(&bucket)
+                    .await
+                    .map_err(|e| unavailable_because("the ticket bucket", &e))
             })
             .await
     }
