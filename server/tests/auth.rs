@@ -709,3 +709,39 @@ async fn tokens_never_appear_in_the_logs() {
         );
     }
 }
+
+#[test]
+fn a_key_that_cannot_be_used_stops_the_server_at_start_with_the_reason() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pushwire"))
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let missing = format!("{KEYS}/no-such.pub");
+    let (ok, stderr) = run(&["--jwt-public-key", &missing]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("cannot read the JWT public key"),
+        "{stderr}"
+    );
+    // A private key, or any other PEM, is not a public key.
+    let private = format!("{KEYS}/rsa.key");
+    let (ok, stderr) = run(&["--jwt-public-key", &private]);
+    assert!(!ok);
+    assert!(stderr.contains("holds no supported public key"), "{stderr}");
+    let (ok, stderr) = run(&["--jwt-secret", ""]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--jwt-secret must not be empty"),
+        "{stderr}"
+    );
+    let (ok, stderr) = run(&["--jwt-secret", "s", "--public-topics", "a*b"]);
+    assert!(!ok);
+    assert!(stderr.contains("is not a topic selector"), "{stderr}");
+}

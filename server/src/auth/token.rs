@@ -155,6 +155,14 @@ impl TokenVerifier {
 
     /// As [`public_key_file`](Self::public_key_file), from the PEM text.
     pub fn public_key_pem(pem: &[u8]) -> Option<TokenVerifier> {
+        // `from_rsa_pem` also takes a private key: a server given one by
+        // mistake must refuse to start, not hold a secret it does not need.
+        let text = String::from_utf8_lossy(pem);
+        if !text.contains("-----BEGIN PUBLIC KEY-----")
+            && !text.contains("-----BEGIN RSA PUBLIC KEY-----")
+        {
+            return None;
+        }
         if let Ok(key) = DecodingKey::from_ed_pem(pem) {
             return Some(TokenVerifier::with(key, Algorithm::EdDSA));
         }
