@@ -4,9 +4,15 @@
 //! raised), so a crowd as large as the server's ceiling has to come from
 //! several processes. The benchmark starts `pushwire-bench hold …` workers,
 //! each holding up to [`CONNECTIONS_PER_WORKER`] subscriptions from its own
-//! source addresses. A worker prints `connected failed ended` whenever the
-//! counts change and disconnects everything and exits when its stdin closes
-//! (so it also stops if the benchmark itself dies).
+//! source addresses. A worker prints its counts (see [`FIELDS`]) whenever
+//! they change, takes `mark SLOT SEQ` lines on stdin (see [`Shared::mark`]),
+//! and disconnects everything, prints its final counts and exits when its
+//! stdin closes (so it also stops if the benchmark itself dies).
+//!
+//! With `--failover`, a subscriber whose stream ends (its server was
+//! killed) reconnects at once to one of the failover servers with its
+//! `Last-Event-ID`, from a second range of source addresses: the cluster's
+//! reconnect storm.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -14,11 +20,12 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinHandle;
 
-use crate::loadgen::{self, Shared};
+use crate::loadgen::{self, Progress, Shared, CONNECTING_AT_ONCE, MARKS};
 use crate::target::Kind;
 
 /// Subscriptions per worker process: well under the per-process file limit.
@@ -27,43 +34,106 @@ pub const CONNECTIONS_PER_WORKER: usize = 9_000;
 const REPORT_EVERY: Duration = Duration::from_millis(100);
 /// Longest a worker may take to disconnect and exit once told to.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connection attempts a failing-over subscriber makes at most.
+const FAILOVER_ATTEMPTS: usize = 20;
+/// Pause before a failing-over subscriber tries the next server after a refusal.
+const FAILOVER_PAUSE: Duration = Duration::from_millis(100);
 
-/// The counts of every worker of a crowd, summed.
+/// The counts a worker reports, in the order of its report lines.
+pub const FIELDS: [&str; 9] = [
+    "connected",
+    "failed",
+    "ended",
+    "delivered",
+    "lost",
+    "duplicates",
+    "resets",
+    "past0",
+    "past1",
+];
+
+/// The counts of every worker of a crowd, summed (in [`FIELDS`] order).
 #[derive(Debug, Default)]
 pub struct CrowdCounts {
     pub connected: AtomicUsize,
     pub failed: AtomicUsize,
     pub ended: AtomicUsize,
+    pub delivered: AtomicUsize,
+    pub lost: AtomicUsize,
+    pub duplicates: AtomicUsize,
+    pub resets: AtomicUsize,
+    /// Subscribers past each mark (see [`Shared::mark`]).
+    pub past: [AtomicUsize; MARKS],
     /// Signalled whenever a worker reports.
     pub progress: Notify,
+}
+
+impl CrowdCounts {
+    fn fields(&self) -> [&AtomicUsize; 9] {
+        [
+            &self.connected,
+            &self.failed,
+            &self.ended,
+            &self.delivered,
+            &self.lost,
+            &self.duplicates,
+            &self.resets,
+            &self.past[0],
+            &self.past[1],
+        ]
+    }
 }
 
 /// A crowd of subscribers held by worker processes.
 #[derive(Debug)]
 pub struct WorkerCrowd {
     workers: Vec<(Child, ChildStdin)>,
+    followers: Vec<JoinHandle<()>>,
     pub counts: Arc<CrowdCounts>,
 }
 
 impl WorkerCrowd {
     /// Starts enough workers for `n` subscriptions to `server`.
     pub fn start(server: SocketAddr, kind: Kind, n: usize) -> Result<WorkerCrowd, String> {
+        WorkerCrowd::start_with_failover(server, kind, n, &[])
+    }
+
+    /// Starts enough workers for `n` subscriptions to `server`; when a
+    /// stream ends, its subscriber resumes on one of `failover` (none: it
+    /// stays ended).
+    pub fn start_with_failover(
+        server: SocketAddr,
+        kind: Kind,
+        n: usize,
+        failover: &[SocketAddr],
+    ) -> Result<WorkerCrowd, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let counts = Arc::new(CrowdCounts::default());
         let mut workers = Vec::new();
+        let mut followers = Vec::new();
         let mut left = n;
         while left > 0 {
             let share = left.min(CONNECTIONS_PER_WORKER);
             left -= share;
             let first_source = loadgen::reserve_sources(share);
+            let mut args = vec![
+                "hold".to_owned(),
+                server.to_string(),
+                kind.peer_name().to_owned(),
+                share.to_string(),
+                first_source.to_string(),
+            ];
+            if !failover.is_empty() {
+                let list: Vec<String> = failover.iter().map(ToString::to_string).collect();
+                args.extend([
+                    "--failover".to_owned(),
+                    list.join(","),
+                    "--failover-source".to_owned(),
+                    loadgen::reserve_sources(share).to_string(),
+                ]);
+            }
             let mut child = Command::new(&exe)
-                .args([
-                    "hold",
-                    &server.to_string(),
-                    kind.peer_name(),
-                    &share.to_string(),
-                    &first_source.to_string(),
-                ])
+                .args(&args)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
@@ -73,10 +143,23 @@ impl WorkerCrowd {
             let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
                 return Err("worker without pipes".into());
             };
-            tokio::spawn(follow(stdout, counts.clone()));
+            followers.push(tokio::spawn(follow(stdout, counts.clone())));
             workers.push((child, stdin));
         }
-        Ok(WorkerCrowd { workers, counts })
+        Ok(WorkerCrowd {
+            workers,
+            followers,
+            counts,
+        })
+    }
+
+    /// Sets mark `slot` to `seq` in every worker (see [`Shared::mark`]).
+    pub async fn mark(&mut self, slot: usize, seq: u64) {
+        let line = format!("mark {slot} {seq}\n");
+        for (_, stdin) in &mut self.workers {
+            let _ = stdin.write_all(line.as_bytes()).await;
+            let _ = stdin.flush().await;
+        }
     }
 
     /// Waits until every subscription connected or failed, or `deadline`.
@@ -88,10 +171,16 @@ impl WorkerCrowd {
         .await;
     }
 
-    /// Tells every worker to disconnect and waits for them to exit.
+    /// Tells every worker to disconnect and waits for them to exit and for
+    /// their final counts (which include the events still missing at the
+    /// last mark, as lost).
     pub async fn stop(self) {
-        for (mut child, stdin) in self.workers {
+        let mut children = Vec::new();
+        for (child, stdin) in self.workers {
             drop(stdin);
+            children.push(child);
+        }
+        for mut child in children {
             if tokio::time::timeout(EXIT_TIMEOUT, child.wait())
                 .await
                 .is_err()
@@ -99,70 +188,170 @@ impl WorkerCrowd {
                 let _ = child.kill().await;
             }
         }
+        for follower in self.followers {
+            let _ = follower.await;
+        }
     }
 }
 
 /// Adds one worker's reports into `counts` (each report replaces the last).
 async fn follow(stdout: tokio::process::ChildStdout, counts: Arc<CrowdCounts>) {
     let mut lines = BufReader::new(stdout).lines();
-    let mut last = [0usize; 3];
+    let mut last = [0usize; FIELDS.len()];
     while let Ok(Some(line)) = lines.next_line().await {
         let now: Vec<usize> = line
             .split_whitespace()
             .filter_map(|f| f.parse().ok())
             .collect();
-        let [connected, failed, ended] = now[..] else {
+        if now.len() != FIELDS.len() {
             continue;
-        };
-        for (total, (new, old)) in [&counts.connected, &counts.failed, &counts.ended]
-            .into_iter()
-            .zip([connected, failed, ended].into_iter().zip(last))
-        {
-            total.fetch_add(new.saturating_sub(old), Relaxed);
         }
-        last = [connected, failed, ended];
+        for ((total, &new), old) in counts.fields().into_iter().zip(&now).zip(&mut last) {
+            // Counts only grow, except `lost`, which the final report may
+            // raise; never below what was already added.
+            total.fetch_add(new.saturating_sub(*old), Relaxed);
+            *old = new.max(*old);
+        }
         counts.progress.notify_waiters();
     }
 }
 
-/// The worker itself (`pushwire-bench hold SERVER KIND N FIRST_SOURCE`).
-pub async fn hold(server: SocketAddr, kind: Kind, n: usize, first_source: u32) {
-    loadgen::skip_sources_to(first_source);
+/// One report line of a worker: its counts in [`FIELDS`] order.
+fn report_line(shared: &Shared) -> String {
+    let now = [
+        shared.connected.load(Relaxed) as u64,
+        shared.failed.load(Relaxed) as u64,
+        shared.ended.load(Relaxed) as u64,
+        shared.delivered.load(Relaxed),
+        shared.lost.load(Relaxed),
+        shared.duplicates.load(Relaxed),
+        shared.resets.load(Relaxed),
+        shared.past[0].load(Relaxed) as u64,
+        shared.past[1].load(Relaxed) as u64,
+    ];
+    let mut line = now.map(|v| v.to_string()).join(" ");
+    line.push('\n');
+    line
+}
+
+/// One subscriber of a failing-over crowd: follows `server` and, once its
+/// stream there ends, resumes on the failover servers (starting with its
+/// own share of them) until stopped or out of attempts.
+#[allow(clippy::too_many_arguments)]
+async fn follow_with_failover(
+    i: usize,
+    server: SocketAddr,
+    failover: Arc<Vec<SocketAddr>>,
+    sources: (u32, u32),
+    kind: Kind,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    gate: Arc<Semaphore>,
+) -> Progress {
+    let permit = gate.clone().acquire_owned().await.ok();
+    let source = loadgen::source_for(sources.0, i);
+    let mut progress =
+        loadgen::subscribe(server, kind, source, None, shared.clone(), stop.clone(), permit).await;
+    if progress.connections == 0 || failover.is_empty() {
+        return progress;
+    }
+    let source = loadgen::source_for(sources.1, i);
+    for attempt in 0..FAILOVER_ATTEMPTS {
+        if *stop.borrow() {
+            break;
+        }
+        let next = failover[(i + attempt) % failover.len()];
+        let before = progress.connections;
+        let permit = gate.clone().acquire_owned().await.ok();
+        progress = loadgen::subscribe(
+            next,
+            kind,
+            source,
+            Some(progress),
+            shared.clone(),
+            stop.clone(),
+            permit,
+        )
+        .await;
+        if progress.connections == before {
+            tokio::time::sleep(FAILOVER_PAUSE).await;
+        }
+    }
+    progress
+}
+
+/// The worker itself (`pushwire-bench hold SERVER KIND N FIRST_SOURCE
+/// [--failover SERVERS --failover-source FIRST]`).
+pub async fn hold(
+    server: SocketAddr,
+    kind: Kind,
+    n: usize,
+    first_source: u32,
+    failover: Vec<SocketAddr>,
+    failover_source: u32,
+) {
+    loadgen::skip_sources_to(first_source.max(failover_source));
     let shared = Arc::new(Shared::default());
     let (stop, stop_rx) = watch::channel(false);
-    let tasks = loadgen::spawn_subscribers(server, kind, vec![None; n], &shared, &stop_rx);
+    let gate = Arc::new(Semaphore::new(CONNECTING_AT_ONCE));
+    let failover = Arc::new(failover);
+    let tasks: Vec<JoinHandle<Progress>> = (0..n)
+        .map(|i| {
+            tokio::spawn(follow_with_failover(
+                i,
+                server,
+                failover.clone(),
+                (first_source, failover_source),
+                kind,
+                shared.clone(),
+                stop_rx.clone(),
+                gate.clone(),
+            ))
+        })
+        .collect();
     let mut stdout = tokio::io::stdout();
-    let mut stdin = tokio::io::stdin();
-    let mut sink = [0u8; 64];
-    let mut reported = [usize::MAX; 3];
+    let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+    let mut reported = String::new();
     let mut ticker = tokio::time::interval(REPORT_EVERY);
     loop {
         tokio::select! {
-            read = stdin.read(&mut sink) => {
-                if matches!(read, Ok(0) | Err(_)) {
+            line = stdin.next_line() => {
+                let Ok(Some(line)) = line else {
                     break;
+                };
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if let ["mark", slot, seq] = words[..] {
+                    if let (Ok(slot), Ok(seq)) = (slot.parse::<usize>(), seq.parse()) {
+                        if slot < MARKS {
+                            shared.mark(slot, seq);
+                        }
+                    }
                 }
             }
             _ = ticker.tick() => {
-                let now = [
-                    shared.connected.load(Relaxed),
-                    shared.failed.load(Relaxed),
-                    shared.ended.load(Relaxed),
-                ];
-                if now != reported {
-                    reported = now;
-                    let line = format!("{} {} {}\n", now[0], now[1], now[2]);
+                let line = report_line(&shared);
+                if line != reported {
                     if stdout.write_all(line.as_bytes()).await.is_err()
                         || stdout.flush().await.is_err()
                     {
                         break;
                     }
+                    reported = line;
                 }
             }
         }
     }
     let _ = stop.send(true);
+    // Events up to the last mark that a subscriber never got are lost.
+    let last = shared.marks[MARKS - 1].load(Relaxed);
     for task in tasks {
-        let _ = task.await;
+        if let Ok(p) = task.await {
+            if last > 0 && p.connections > 0 {
+                let seen = p.next_seq.saturating_sub(1);
+                shared.lost.fetch_add(last.saturating_sub(seen), Relaxed);
+            }
+        }
     }
+    let _ = stdout.write_all(report_line(&shared).as_bytes()).await;
+    let _ = stdout.flush().await;
 }
