@@ -315,6 +315,7 @@ impl Config {
     }
 
     /// The JetStream backend this configuration asks for (`--nats`).
+    #[cfg(feature = "jetstream")]
     pub fn jetstream(&self) -> Option<crate::backend::jetstream::JetStreamConfig> {
         if self.nats.is_empty() {
             return None;

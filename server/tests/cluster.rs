@@ -2,6 +2,7 @@
 //! on any node, deliver on every node, resume on another node or after a
 //! restart with nothing lost or doubled, idempotent retries across nodes,
 //! and NATS going away and coming back.
+#![cfg(feature = "jetstream")]
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -168,4 +169,46 @@ async fn with_nats_down_publishing_is_a_prompt_503_and_it_recovers_by_itself() {
     );
     assert_eq!(next.data, "3");
     a.stop().await;
+}
+
+#[tokio::test]
+async fn a_recreated_stream_answers_ids_of_the_old_one_with_a_reset() {
+    let nats = Nats::start().await;
+    let a = node(&nats, "a").await;
+    let old = a.publish("t", "m", json!(1)).await;
+    a.stop().await;
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    js.delete_stream("PUSHWIRE").await.unwrap();
+
+    // The next node creates the stream anew: same sequence numbers, new epoch.
+    let b = node(&nats, "b").await;
+    let new = b.publish("t", "m", json!(2)).await;
+    assert_ne!(new.split('-').next(), old.split('-').next(), "a new epoch");
+    let mut r = SseReader::open_with(&b.url("/sse/subscribe?topic=t"), Some(&old)).await;
+    let first = r.next_event().await.unwrap();
+    assert_eq!(first.event, RESET_EVENT);
+    let reset: pushwire_protocol::Reset = serde_json::from_str(&first.data).unwrap();
+    assert_eq!(reset.reason, pushwire_protocol::ResetReason::UnknownEpoch);
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_that_exists_with_other_subjects_is_refused_at_start() {
+    let nats = Nats::start().await;
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "ORDERS".into(),
+        subjects: vec!["orders.>".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let config = Config {
+        nats: vec![nats.url()],
+        nats_stream: "ORDERS".into(),
+        ..Config::default()
+    };
+    let err = App::connect(config).await.unwrap_err().to_string();
+    assert!(err.contains("exists with subjects"), "{err}");
+    assert!(err.contains("use another --nats-stream"), "{err}");
 }

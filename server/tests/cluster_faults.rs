@@ -1,6 +1,7 @@
 //! Faults of a cluster of `pushwire` processes on real `nats-server`s,
 //! each of which must lose nothing: 0 events lost, 0 duplicated, order
 //! kept, no `pushwire.reset`.
+#![cfg(feature = "jetstream")]
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -157,4 +158,29 @@ async fn with_three_replicas_a_nats_node_killed_stops_neither_publishing_nor_del
     let got = reader.events(30).await;
     assert!(got.iter().all(|e| e.event != RESET_EVENT));
     assert_eq!(ids(&got), published, "every event once, in order");
+}
+
+#[tokio::test]
+async fn a_frozen_node_stalls_neither_publishing_nor_the_other_nodes_and_catches_up_when_it_thaws()
+{
+    let nats = Nats::start().await;
+    let (_a, base_a) = node(free_port(), "a", &nats.url(), &[]).await;
+    let (_b, base_b) = node(free_port(), "b", &nats.url(), &[]).await;
+    let (c, base_c) = node(free_port(), "c", &nats.url(), &[]).await;
+    let mut on_b = SseReader::open(&format!("{base_b}/sse/subscribe?topic=t")).await;
+    let mut on_c = SseReader::open(&format!("{base_c}/sse/subscribe?topic=t")).await;
+
+    // The slowest a node can be: it reads nothing from NATS or its sockets.
+    signal(&c, "-STOP").await;
+    let mut published = Vec::new();
+    for n in 0..30 {
+        published.push(publish(&base_a, "t", n).await);
+    }
+    let on_b_while_frozen = on_b.events(30).await;
+    assert_eq!(ids(&on_b_while_frozen), published, "b is not held back");
+
+    signal(&c, "-CONT").await;
+    let on_c_after = on_c.events(30).await;
+    assert!(on_c_after.iter().all(|e| e.event != RESET_EVENT));
+    assert_eq!(ids(&on_c_after), published, "c catches up: every event once, in order");
 }

@@ -585,3 +585,37 @@ async fn a_path_segment_too_long_to_name_a_file_is_404_not_500() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_an_empty_token_is_refused() {
+    let server = TestServer::start_with(|c| c.publish_token = Some("s3cret".into())).await;
+    let c = client();
+    let url = server.url("/api/topics/t");
+    // RFC 9110 §11.1: the scheme is case-insensitive (refused on the old code).
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let res = c
+            .post(&url)
+            .header("authorization", format!("{scheme} s3cret"))
+            .json(&json!({"data": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::ACCEPTED, "{scheme}");
+    }
+    // An empty token is refused as such, before any comparison.
+    for value in ["Bearer ", "Bearer", "bearer   "] {
+        expect_error(
+            c.post(&url)
+                .header("authorization", value)
+                .json(&json!({"data": 1}))
+                .send()
+                .await
+                .unwrap(),
+            401,
+            "the bearer token is empty",
+        )
+        .await;
+    }
+    assert_eq!(server.topic_events("t").await.len(), 3);
+    server.stop().await;
+}

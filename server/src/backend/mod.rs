@@ -8,6 +8,7 @@
 //! same per-subscriber queues), so the trait's subscriptions are always the
 //! hub's [`Subscription`]s.
 
+#[cfg(feature = "jetstream")]
 pub mod jetstream;
 
 use std::fmt::Debug;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::cors::CorsPolicy;
+#[cfg(feature = "jetstream")]
 use crate::backend::jetstream::{JetStream, JetStreamError};
 use crate::backend::Backend;
 use crate::config::Config;
@@ -41,6 +42,7 @@ impl App {
     /// A server with the backend `config` asks for: NATS JetStream with
     /// `--nats` (connecting, and creating the stream if it is missing),
     /// else a new in-memory hub.
+    #[cfg(feature = "jetstream")]
     pub async fn connect(config: Config) -> Result<Self, JetStreamError> {
         match config.jetstream() {
             None => Ok(Self::new(config)),

@@ -168,12 +168,13 @@ impl JetStream {
         let mut stream = loop {
             match open_stream(&js, &config).await {
                 Ok(stream) => break stream,
-                Err(err) if attempt < STREAM_ATTEMPTS => {
+                Err(StreamProblem::Conflict(err)) => return Err(stream_error(&err)),
+                Err(StreamProblem::Unavailable(err)) if attempt < STREAM_ATTEMPTS => {
                     attempt += 1;
                     tracing::info!(%err, attempt, "the stream is not available yet; retrying");
                     tokio::time::sleep(STREAM_RETRY).await;
                 }
-                Err(err) => return Err(stream_error(&err)),
+                Err(StreamProblem::Unavailable(err)) => return Err(stream_error(&err)),
             }
         };
         let info = stream.info().await.map_err(|e| stream_error(&e))?;
@@ -264,21 +265,31 @@ fn unavailable(what: &str) -> HubError {
     ))
 }
 
+/// Why the stream could not be opened.
+#[derive(Debug)]
+enum StreamProblem {
+    /// NATS or JetStream cannot answer yet (a cluster still forming): retry.
+    Unavailable(String),
+    /// The stream exists and is not ours to use: retrying cannot help.
+    Conflict(String),
+}
+
 /// The stream: created with `config` if missing; if present, checked to
 /// hold the subjects this backend writes.
 async fn open_stream(
     js: &jetstream::Context,
     config: &JetStreamConfig,
-) -> Result<stream::Stream, String> {
+) -> Result<stream::Stream, StreamProblem> {
+    let unavailable = |e: &dyn std::fmt::Display| StreamProblem::Unavailable(e.to_string());
     let subjects = vec![subject::all_topics(&config.stream)];
     match js.get_stream(&config.stream).await {
         Ok(mut existing) => {
-            let info = existing.info().await.map_err(|e| e.to_string())?;
+            let info = existing.info().await.map_err(|e| unavailable(&e))?;
             if info.config.subjects != subjects {
-                return Err(format!(
+                return Err(StreamProblem::Conflict(format!(
                     "it exists with subjects {:?}, not {subjects:?}: use another --nats-stream",
                     info.config.subjects
-                ));
+                )));
             }
             if info.config.num_replicas != config.replicas {
                 tracing::warn!(
@@ -304,7 +315,7 @@ async fn open_stream(
                 ..Default::default()
             })
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(|e| unavailable(&e)),
     }
 }
 
