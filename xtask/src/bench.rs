@@ -27,7 +27,9 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
 /// `pushwire-bench` (flags such as `--quick` or `--full` are passed on) and
 /// writes BENCHMARKS.md and its SVG at the repository root.
 fn servers(args: Vec<String>) -> Result<(), String> {
-    util::build_release_server(&["-p", "pushwire-bench"])?;
+    // `--bin` names both: with only the server's, cargo builds no binary
+    // of pushwire-bench and a stale one would run.
+    util::build_release_server(&["-p", "pushwire-bench", "--bin", "pushwire-bench"])?;
     let command_line = format!("cargo xtask bench {}", args.join(" "))
         .trim_end()
         .to_owned();
