@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex};
 
-use crate::loadgen::{spawn_subscribers, wait_until, Progress, Publisher, Shared};
+use crate::loadgen::{now_us, spawn_subscribers, wait_until, Progress, Publisher, Shared};
 use crate::scenarios::{DRAIN_TIMEOUT, RAMP_TIMEOUT, STORM_RATE};
 use crate::target::{Kind, Nats, Target};
-use crate::workers::WorkerCrowd;
+use crate::workers::{CrowdCounts, WorkerCrowd};
 
 /// The cluster scenario's sizes.
 #[derive(Debug, Clone)]
@@ -245,8 +245,8 @@ async fn held(
         rows.push(NodeHeld {
             name: name.clone(),
             asked: p.per_node,
-            held: c.connected.load(Relaxed) - c.ended.load(Relaxed),
-            errors: c.failed.load(Relaxed),
+            held: CrowdCounts::get(&c.connected) - CrowdCounts::get(&c.ended),
+            errors: CrowdCounts::get(&c.failed),
             rss_idle,
             rss_held: node.rss_bytes(),
         });
@@ -302,6 +302,8 @@ async fn cross_latency(
         shared.latency.reset();
         shared.delivered.store(0, Relaxed);
         let events = p.latency_rate * p.latency_secs;
+        // Set before the last event is published (see `Shared::mark`).
+        shared.mark(1, events);
         let mut ticker =
             tokio::time::interval(Duration::from_secs_f64(1.0 / p.latency_rate as f64));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -309,7 +311,6 @@ async fn cross_latency(
             ticker.tick().await;
             publisher.publish(seq).await?;
         }
-        shared.mark(1, events);
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         wait_until(&shared, deadline, |s| s.past[1].load(Relaxed) >= connected).await;
         Ok::<u64, String>(events)
@@ -359,18 +360,33 @@ async fn storm(
         .wait_connected(n, tokio::time::Instant::now() + RAMP_TIMEOUT)
         .await;
     let c = crowd.counts.clone();
-    let connected = c.connected.load(Relaxed);
+    let connected = CrowdCounts::get(&c.connected);
+    // Every subscriber is connected before event 1: each must have every
+    // event from 1 to the last, once.
+    crowd.expect_from(1).await?;
 
-    let mut publisher = Publisher::connect(survivors[0], Kind::Pushwire).await?;
+    // The publisher is locked while no publish may be under way.
+    let publisher = Arc::new(Mutex::new(
+        Publisher::connect(survivors[0], Kind::Pushwire).await?,
+    ));
     let published = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let stop_publishing = Arc::new(AtomicBool::new(false));
     let publishing = {
-        let (published, errors, stop) = (published.clone(), errors.clone(), stop_publishing.clone());
+        let (publisher, published, errors, stop) = (
+            publisher.clone(),
+            published.clone(),
+            errors.clone(),
+            stop_publishing.clone(),
+        );
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(Duration::from_millis(1000 / STORM_RATE));
-            while !stop.load(Relaxed) {
+            loop {
                 ticker.tick().await;
+                let mut publisher = publisher.lock().await;
+                if stop.load(Relaxed) {
+                    break;
+                }
                 let seq = published.load(Relaxed) + 1;
                 if publisher.publish(seq).await.is_err() {
                     // A refused event would show up as lost everywhere: stop.
@@ -383,38 +399,62 @@ async fn storm(
     };
     // Every subscriber sees a few events, then its node dies.
     let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
-    let target = 5 * connected;
+    let target = 5 * connected as u64;
     crate::loadgen::wait_for(&c.progress, deadline, || {
         c.delivered.load(Relaxed) >= target
     })
     .await;
-    let refused_before = c.failed.load(Relaxed);
-    let killed_at = Instant::now();
-    victim.2.kill().await;
-    // Event `published + 1` may have been acknowledged while the node was
-    // dying; `published + 2` was published only after it was gone.
-    crowd.mark(0, published.load(Relaxed) + 2).await;
+    let refused_before = CrowdCounts::get(&c.failed);
+    let (killed_at, killed_at_us) = {
+        // Publishing waits while the mark is set and the node killed, so the
+        // marked event is the first one published after the node was gone,
+        // and every worker watches for it before it exists.
+        let _paused = publisher.lock().await;
+        crowd.mark(0, published.load(Relaxed) + 1).await?;
+        let killed_at = (Instant::now(), now_us());
+        victim.2.kill().await;
+        killed_at
+    };
     let deadline = tokio::time::Instant::now() + RAMP_TIMEOUT;
-    crate::loadgen::wait_for(&c.progress, deadline, || {
-        c.connected.load(Relaxed) >= 2 * connected
+    let all_back = crate::loadgen::wait_for(&c.progress, deadline, || {
+        CrowdCounts::get(&c.connected) >= 2 * connected
     })
     .await;
-    let back_after = killed_at.elapsed();
-    let back = c.connected.load(Relaxed).saturating_sub(connected);
-    crate::loadgen::wait_for(&c.progress, deadline, || {
-        c.past[0].load(Relaxed) >= connected
+    let back = CrowdCounts::get(&c.connected).saturating_sub(connected);
+    let all_receiving = crate::loadgen::wait_for(&c.progress, deadline, || {
+        CrowdCounts::get(&c.past[0]) >= connected
     })
     .await;
-    let receiving_after = killed_at.elapsed();
-    let receiving = c.past[0].load(Relaxed);
+    let receiving = CrowdCounts::get(&c.past[0]);
+    // Times from the workers' own clocks (the reports come every 100 ms).
+    let since_kill = |at_us: &AtomicU64, all: bool| {
+        if all {
+            Duration::from_micros(at_us.load(Relaxed).saturating_sub(killed_at_us))
+        } else {
+            killed_at.elapsed()
+        }
+    };
+    let back_after = since_kill(&c.last_connect_us, all_back);
+    let receiving_after = since_kill(&c.past_at_us[0], all_receiving);
     tokio::time::sleep(Duration::from_secs(p.storm_tail_secs)).await;
     stop_publishing.store(true, Relaxed);
     let _ = publishing.await;
-    let last = published.load(Relaxed);
-    crowd.mark(1, last).await;
+    // One last event, published once every worker watches for it.
+    let last = published.load(Relaxed) + 1;
+    crowd.mark(1, last).await?;
+    let published_last = publisher.lock().await.publish(last).await;
+    let last = match published_last {
+        Ok(()) => last,
+        Err(_) => {
+            errors.fetch_add(1, Relaxed);
+            // The workers count to the mark: lower it to what was published.
+            crowd.mark(1, last - 1).await?;
+            last - 1
+        }
+    };
     let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
     crate::loadgen::wait_for(&c.progress, deadline, || {
-        c.past[1].load(Relaxed) >= connected
+        CrowdCounts::get(&c.past[1]) >= connected
     })
     .await;
     crowd.stop().await;
@@ -426,11 +466,11 @@ async fn storm(
         receiving_after,
         back,
         receiving,
-        refused: c.failed.load(Relaxed) - refused_before,
+        refused: CrowdCounts::get(&c.failed) - refused_before,
         published: last,
         publish_errors: errors.load(Relaxed),
-        lost: c.lost.load(Relaxed),
-        duplicates: c.duplicates.load(Relaxed),
-        resets: c.resets.load(Relaxed),
+        lost: CrowdCounts::get(&c.lost),
+        duplicates: CrowdCounts::get(&c.duplicates),
+        resets: CrowdCounts::get(&c.resets),
     })
 }

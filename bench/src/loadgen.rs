@@ -47,6 +47,13 @@ pub struct Shared {
     pub marks: [AtomicU64; MARKS],
     /// Subscribers that have received an event at or past each mark.
     pub past: [AtomicUsize; MARKS],
+    /// When the last subscriber passed each mark (µs since the epoch, 0: none yet).
+    pub past_at_us: [AtomicU64; MARKS],
+    /// When the latest connection was accepted (`200`; µs since the epoch).
+    pub last_connect_us: AtomicU64,
+    /// The first sequence number every subscriber must have (0: each
+    /// from its own first event); see the worker's final count.
+    pub from: AtomicU64,
     /// Signalled on every connect and every delivery (for waits).
     pub progress: Notify,
 }
@@ -56,7 +63,9 @@ pub const MARKS: usize = 2;
 
 impl Shared {
     /// From now on, counts in `past[slot]` every subscriber once that
-    /// receives an event with sequence number `seq` or later.
+    /// receives an event with sequence number `seq` or later. Set it before
+    /// event `seq` is published: a subscriber that already has it counts
+    /// only at its next event.
     pub fn mark(&self, slot: usize, seq: u64) {
         self.marks[slot].store(seq, Relaxed);
         self.progress.notify_waiters();
@@ -158,6 +167,7 @@ pub async fn subscribe(
             return Err(std::io::Error::other(format!("status {}", res.status())));
         }
         shared.connected.fetch_add(1, Relaxed);
+        shared.last_connect_us.fetch_max(now_us(), Relaxed);
         progress.connections += 1;
         connecting.take();
         shared.progress.notify_waiters();
@@ -197,6 +207,7 @@ pub async fn subscribe(
                                 if !*passed && mark > 0 && p.seq >= mark {
                                     *passed = true;
                                     shared.past[slot].fetch_add(1, Relaxed);
+                                    shared.past_at_us[slot].fetch_max(now, Relaxed);
                                 }
                             }
                         }

@@ -5,9 +5,10 @@
 //! several processes. The benchmark starts `pushwire-bench hold …` workers,
 //! each holding up to [`CONNECTIONS_PER_WORKER`] subscriptions from its own
 //! source addresses. A worker prints its counts (see [`FIELDS`]) whenever
-//! they change, takes `mark SLOT SEQ` lines on stdin (see [`Shared::mark`]),
-//! and disconnects everything, prints its final counts and exits when its
-//! stdin closes (so it also stops if the benchmark itself dies).
+//! they change; takes `mark SLOT SEQ` (see [`Shared::mark`]) and `from SEQ`
+//! lines on stdin, reporting at once after each; and disconnects
+//! everything, prints its final counts and exits when its stdin closes (so
+//! it also stops if the benchmark itself dies).
 //!
 //! With `--failover`, a subscriber whose stream ends (its server was
 //! killed) reconnects at once to one of the failover servers with its
@@ -16,7 +17,7 @@
 
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,13 +35,17 @@ pub const CONNECTIONS_PER_WORKER: usize = 9_000;
 const REPORT_EVERY: Duration = Duration::from_millis(100);
 /// Longest a worker may take to disconnect and exit once told to.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest the workers may take to confirm a command.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connection attempts a failing-over subscriber makes at most.
 const FAILOVER_ATTEMPTS: usize = 20;
 /// Pause before a failing-over subscriber tries the next server after a refusal.
 const FAILOVER_PAUSE: Duration = Duration::from_millis(100);
 
-/// The counts a worker reports, in the order of its report lines.
-pub const FIELDS: [&str; 9] = [
+/// The counts a worker reports, in the order of its report lines: first
+/// the ones summed over the workers of a crowd ([`SUMMED`] of them), then
+/// times in µs since the epoch, of which the crowd keeps the latest.
+pub const FIELDS: [&str; 13] = [
     "connected",
     "failed",
     "ended",
@@ -50,26 +55,41 @@ pub const FIELDS: [&str; 9] = [
     "resets",
     "past0",
     "past1",
+    "commands",
+    "last_connect_us",
+    "past0_at_us",
+    "past1_at_us",
 ];
+
+/// How many of [`FIELDS`] are counts (summed); the rest are times (latest kept).
+const SUMMED: usize = 10;
 
 /// The counts of every worker of a crowd, summed (in [`FIELDS`] order).
 #[derive(Debug, Default)]
 pub struct CrowdCounts {
-    pub connected: AtomicUsize,
-    pub failed: AtomicUsize,
-    pub ended: AtomicUsize,
-    pub delivered: AtomicUsize,
-    pub lost: AtomicUsize,
-    pub duplicates: AtomicUsize,
-    pub resets: AtomicUsize,
+    pub connected: AtomicU64,
+    pub failed: AtomicU64,
+    pub ended: AtomicU64,
+    pub delivered: AtomicU64,
+    pub lost: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub resets: AtomicU64,
     /// Subscribers past each mark (see [`Shared::mark`]).
-    pub past: [AtomicUsize; MARKS],
+    pub past: [AtomicU64; MARKS],
+    /// Commands (`mark`, `from`) the workers have carried out: a worker
+    /// reports at once after each, which is how [`WorkerCrowd`] knows every
+    /// worker has it.
+    pub commands: AtomicU64,
+    /// When the latest connection of any worker was accepted (µs since the epoch).
+    pub last_connect_us: AtomicU64,
+    /// When the last subscriber of any worker passed each mark (µs since the epoch).
+    pub past_at_us: [AtomicU64; MARKS],
     /// Signalled whenever a worker reports.
     pub progress: Notify,
 }
 
 impl CrowdCounts {
-    fn fields(&self) -> [&AtomicUsize; 9] {
+    fn fields(&self) -> [&AtomicU64; FIELDS.len()] {
         [
             &self.connected,
             &self.failed,
@@ -80,7 +100,16 @@ impl CrowdCounts {
             &self.resets,
             &self.past[0],
             &self.past[1],
+            &self.commands,
+            &self.last_connect_us,
+            &self.past_at_us[0],
+            &self.past_at_us[1],
         ]
+    }
+
+    /// A count as a number of subscribers.
+    pub fn get(field: &AtomicU64) -> usize {
+        field.load(Relaxed) as usize
     }
 }
 
@@ -153,12 +182,36 @@ impl WorkerCrowd {
         })
     }
 
-    /// Sets mark `slot` to `seq` in every worker (see [`Shared::mark`]).
-    pub async fn mark(&mut self, slot: usize, seq: u64) {
-        let line = format!("mark {slot} {seq}\n");
+    /// Sets mark `slot` to `seq` in every worker (see [`Shared::mark`]);
+    /// returns once every worker has it.
+    pub async fn mark(&mut self, slot: usize, seq: u64) -> Result<(), String> {
+        self.command(&format!("mark {slot} {seq}")).await
+    }
+
+    /// Tells every worker that each of its subscribers must have every
+    /// event from `seq` on (what its final `lost` counts against);
+    /// returns once every worker has it.
+    pub async fn expect_from(&mut self, seq: u64) -> Result<(), String> {
+        self.command(&format!("from {seq}")).await
+    }
+
+    /// Sends `line` to every worker and waits until each has carried it out.
+    async fn command(&mut self, line: &str) -> Result<(), String> {
+        let c = self.counts.clone();
+        let done = c.commands.load(Relaxed) + self.workers.len() as u64;
         for (_, stdin) in &mut self.workers {
-            let _ = stdin.write_all(line.as_bytes()).await;
-            let _ = stdin.flush().await;
+            let sent = async {
+                stdin.write_all(format!("{line}\n").as_bytes()).await?;
+                stdin.flush().await
+            };
+            sent.await
+                .map_err(|e| format!("a worker did not take {line:?}: {e}"))?;
+        }
+        let deadline = tokio::time::Instant::now() + COMMAND_TIMEOUT;
+        if loadgen::wait_for(&c.progress, deadline, || c.commands.load(Relaxed) >= done).await {
+            Ok(())
+        } else {
+            Err(format!("the workers did not confirm {line:?} in time"))
         }
     }
 
@@ -166,7 +219,7 @@ impl WorkerCrowd {
     pub async fn wait_connected(&self, n: usize, deadline: tokio::time::Instant) {
         let c = &self.counts;
         loadgen::wait_for(&c.progress, deadline, || {
-            c.connected.load(Relaxed) + c.failed.load(Relaxed) >= n
+            CrowdCounts::get(&c.connected) + CrowdCounts::get(&c.failed) >= n
         })
         .await;
     }
@@ -197,28 +250,38 @@ impl WorkerCrowd {
 /// Adds one worker's reports into `counts` (each report replaces the last).
 async fn follow(stdout: tokio::process::ChildStdout, counts: Arc<CrowdCounts>) {
     let mut lines = BufReader::new(stdout).lines();
-    let mut last = [0usize; FIELDS.len()];
+    let mut last = [0u64; FIELDS.len()];
     while let Ok(Some(line)) = lines.next_line().await {
-        let now: Vec<usize> = line
+        let now: Vec<u64> = line
             .split_whitespace()
             .filter_map(|f| f.parse().ok())
             .collect();
         if now.len() != FIELDS.len() {
             continue;
         }
-        for ((total, &new), old) in counts.fields().into_iter().zip(&now).zip(&mut last) {
-            // Counts only grow, except `lost`, which the final report may
-            // raise; never below what was already added.
-            total.fetch_add(new.saturating_sub(*old), Relaxed);
-            *old = new.max(*old);
+        for (i, ((total, &new), old)) in counts
+            .fields()
+            .into_iter()
+            .zip(&now)
+            .zip(&mut last)
+            .enumerate()
+        {
+            if i < SUMMED {
+                // Counts only grow (the final `lost` replaces the running
+                // one and is never smaller); never below what was added.
+                total.fetch_add(new.saturating_sub(*old), Relaxed);
+                *old = new.max(*old);
+            } else {
+                total.fetch_max(new, Relaxed);
+            }
         }
         counts.progress.notify_waiters();
     }
 }
 
 /// One report line of a worker: its counts in [`FIELDS`] order.
-fn report_line(shared: &Shared) -> String {
-    let now = [
+fn report_line(shared: &Shared, commands: u64) -> String {
+    let now: [u64; FIELDS.len()] = [
         shared.connected.load(Relaxed) as u64,
         shared.failed.load(Relaxed) as u64,
         shared.ended.load(Relaxed) as u64,
@@ -228,6 +291,10 @@ fn report_line(shared: &Shared) -> String {
         shared.resets.load(Relaxed),
         shared.past[0].load(Relaxed) as u64,
         shared.past[1].load(Relaxed) as u64,
+        commands,
+        shared.last_connect_us.load(Relaxed),
+        shared.past_at_us[0].load(Relaxed),
+        shared.past_at_us[1].load(Relaxed),
     ];
     let mut line = now.map(|v| v.to_string()).join(" ");
     line.push('\n');
@@ -250,8 +317,16 @@ async fn follow_with_failover(
 ) -> Progress {
     let permit = gate.clone().acquire_owned().await.ok();
     let source = loadgen::source_for(sources.0, i);
-    let mut progress =
-        loadgen::subscribe(server, kind, source, None, shared.clone(), stop.clone(), permit).await;
+    let mut progress = loadgen::subscribe(
+        server,
+        kind,
+        source,
+        None,
+        shared.clone(),
+        stop.clone(),
+        permit,
+    )
+    .await;
     if progress.connections == 0 || failover.is_empty() {
         return progress;
     }
@@ -312,46 +387,70 @@ pub async fn hold(
     let mut stdout = tokio::io::stdout();
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     let mut reported = String::new();
+    let mut commands = 0u64;
     let mut ticker = tokio::time::interval(REPORT_EVERY);
     loop {
-        tokio::select! {
+        let command = tokio::select! {
             line = stdin.next_line() => {
                 let Ok(Some(line)) = line else {
                     break;
                 };
                 let words: Vec<&str> = line.split_whitespace().collect();
-                if let ["mark", slot, seq] = words[..] {
-                    if let (Ok(slot), Ok(seq)) = (slot.parse::<usize>(), seq.parse()) {
-                        if slot < MARKS {
-                            shared.mark(slot, seq);
+                match words[..] {
+                    ["mark", slot, seq] => {
+                        if let (Ok(slot), Ok(seq)) = (slot.parse::<usize>(), seq.parse()) {
+                            if slot < MARKS {
+                                shared.mark(slot, seq);
+                            }
                         }
                     }
-                }
-            }
-            _ = ticker.tick() => {
-                let line = report_line(&shared);
-                if line != reported {
-                    if stdout.write_all(line.as_bytes()).await.is_err()
-                        || stdout.flush().await.is_err()
-                    {
-                        break;
+                    ["from", seq] => {
+                        if let Ok(seq) = seq.parse() {
+                            shared.from.store(seq, Relaxed);
+                        }
                     }
-                    reported = line;
+                    _ => {}
                 }
+                commands += 1;
+                true
             }
+            _ = ticker.tick() => false,
+        };
+        // At once after a command (the benchmark waits for it), else when changed.
+        let line = report_line(&shared, commands);
+        if command || line != reported {
+            if stdout.write_all(line.as_bytes()).await.is_err() || stdout.flush().await.is_err() {
+                break;
+            }
+            reported = line;
         }
     }
     let _ = stop.send(true);
-    // Events up to the last mark that a subscriber never got are lost.
+    // Events up to the last mark that a subscriber never got are lost:
+    // with `from` set, every event from it to the mark, each received once
+    // (a duplicate or an event out of order is not received); without it,
+    // the events after the subscriber's last.
     let last = shared.marks[MARKS - 1].load(Relaxed);
+    let from = shared.from.load(Relaxed);
+    let mut lost = 0;
     for task in tasks {
         if let Ok(p) = task.await {
             if last > 0 && p.connections > 0 {
-                let seen = p.next_seq.saturating_sub(1);
-                shared.lost.fetch_add(last.saturating_sub(seen), Relaxed);
+                lost += if from > 0 {
+                    (last + 1).saturating_sub(from).saturating_sub(p.received)
+                } else {
+                    last.saturating_sub(p.next_seq.saturating_sub(1))
+                };
             }
         }
     }
-    let _ = stdout.write_all(report_line(&shared).as_bytes()).await;
+    if from > 0 {
+        shared.lost.store(lost, Relaxed);
+    } else {
+        shared.lost.fetch_add(lost, Relaxed);
+    }
+    let _ = stdout
+        .write_all(report_line(&shared, commands).as_bytes())
+        .await;
     let _ = stdout.flush().await;
 }
