@@ -310,9 +310,8 @@ pub fn cluster_section(
     let errors: usize = h.nodes.iter().map(|n| n.errors).sum();
     let rss_idle: u64 = h.nodes.iter().map(|n| n.rss_idle).sum();
     let rss_held: u64 = h.nodes.iter().map(|n| n.rss_held).sum();
-    let per_conn = |idle: u64, held_rss: u64, n: usize| {
-        held_rss.saturating_sub(idle) as f64 / n.max(1) as f64
-    };
+    let per_conn =
+        |idle: u64, held_rss: u64, n: usize| held_rss.saturating_sub(idle) as f64 / n.max(1) as f64;
     let _ = writeln!(
         out,
         "### Connections held over {} nodes\n\n`/sse/subscribe?topic=…` streams opened at once to every node from worker processes (`pushwire-bench hold`), held 2 s; RSS from `/proc` before the first and after the last connection.\n\n| node | asked | held | errors | RSS idle | RSS held | RSS per connection |\n|---|---|---|---|---|---|---|",
@@ -344,7 +343,7 @@ pub fn cluster_section(
 
     let _ = writeln!(
         out,
-        "### Cross-node latency\n\nEvery event carries its publish time; latency is publish-to-receive on one clock, and on the cluster includes JetStream storing the event before the publish is answered and each node reading it from its consumer. Lost and duplicated are counted per subscriber by sequence number.\n\n| setup | subscribers | events/s | events | deliveries expected | delivered | lost | duplicated | resets | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "### Cross-node latency\n\nEvery event carries its publish time; latency is publish-to-receive on one clock, and on the cluster includes JetStream storing the event before the publish is answered and each node reading it from its consumer. Every subscriber is connected before a warm-up event (sequence 0, not in the latencies); lost counts, per subscriber, the events from 0 to the last that it did not receive, and duplicated the ones it received again (or out of order).\n\n| setup | subscribers | events/s | events | deliveries expected | delivered | lost | duplicated | resets | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for l in &r.latency {
         let _ = writeln!(
@@ -378,7 +377,7 @@ pub fn cluster_section(
     let s = &r.storm;
     let _ = writeln!(
         out,
-        "### Reconnect storm: a node SIGKILLed\n\nThe last node holds the crowd (from worker processes); the first node takes {} publishes/s; the last node is SIGKILLed and each of its subscribers at once resumes on one of the {} others (spread evenly) with its Last-Event-ID. \"Receiving\": the subscriber got an event published after the node was gone. Publishing goes on {} s after that, then every subscriber must have every event once.\n\n| clients on the killed node | held before the kill | reconnected | all reconnected after | all receiving after | reconnects refused | events published | publish errors | lost | duplicated | resets |\n|---|---|---|---|---|---|---|---|---|---|---|",
+        "### Reconnect storm: a node SIGKILLed\n\nThe last node holds the crowd (from worker processes); the first node takes {} publishes/s; the last node is SIGKILLed and each of its subscribers at once resumes on one of the {} others (spread evenly) with its Last-Event-ID. \"Receiving\": the subscriber got an event published after the node was gone (publishing pauses while the node is killed, so the first event after it is known beforehand). Times are taken by the workers as each subscriber gets its `200` or that event, from the moment the SIGKILL is sent. Publishing goes on {} s after the last is receiving, then one last event; every subscriber, connected before the first event, must have every event from the first to the last, once.\n\n| clients on the killed node | held before the kill | reconnected | all reconnected after | all receiving after | reconnects refused | events published | publish errors | lost | duplicated | resets |\n|---|---|---|---|---|---|---|---|---|---|---|",
         crate::scenarios::STORM_RATE,
         s.survivors,
         p.storm_tail_secs
@@ -458,7 +457,10 @@ mod tests {
             spliced,
             format!("# B\n\n## 4. Storm\n\nx\n\n{CLUSTER_HEADING}\n\nnew\n\n## Where pushwire is behind\n\ny\n")
         );
-        assert_eq!(cluster_section_of(&spliced).map(str::trim_end), Some(new.trim_end()));
+        assert_eq!(
+            cluster_section_of(&spliced).map(str::trim_end),
+            Some(new.trim_end())
+        );
         let without = "# B\n\n## 4. Storm\n\nx\n\n## Where pushwire is behind\n\ny\n";
         assert_eq!(splice_cluster(without, &new), spliced);
         let at_end = splice_cluster("# B\n\nx\n", &new);

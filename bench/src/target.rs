@@ -182,8 +182,8 @@ impl Target {
 
 /// Resident memory of process `pid` in bytes, from /proc (0 if gone).
 fn rss_of(pid: Option<u32>) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid.unwrap_or(0)))
-        .unwrap_or_default();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", pid.unwrap_or(0))).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -217,10 +217,8 @@ pub struct Nats {
 impl Nats {
     /// Starts `nats-server` (from `PATH`) on `port` and waits until it accepts connections.
     pub async fn start(port: u16) -> Result<Nats, String> {
-        let store = std::env::temp_dir().join(format!(
-            "pushwire-bench-nats-{}-{port}",
-            std::process::id()
-        ));
+        let store =
+            std::env::temp_dir().join(format!("pushwire-bench-nats-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&store);
         std::fs::create_dir_all(&store).map_err(|e| format!("{}: {e}", store.display()))?;
         let child = Command::new("nats-server")
