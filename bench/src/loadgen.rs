@@ -211,10 +211,17 @@ pub async fn subscribe(
                                 }
                             }
                         }
-                        progress.last_event_id = e.id;
                     }
                 }
             });
+            // What a client resumes from: the parser's last event id, which
+            // id-only frames move too (a fresh pushwire stream starts with
+            // one carrying the current position, so a subscriber that gets
+            // no event before its server dies still resumes without a gap).
+            let id = parser.last_event_id();
+            if !id.is_empty() && id != progress.last_event_id {
+                id.clone_into(&mut progress.last_event_id);
+            }
             shared.progress.notify_waiters();
         }
         Ok::<_, std::io::Error>(())
