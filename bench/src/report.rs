@@ -378,7 +378,7 @@ pub fn cluster_section(
     let _ = writeln!(
         out,
         "### Reconnect storm: a node SIGKILLed\n\nThe last node holds the crowd (from worker processes); the first node takes {} publishes/s; the last node is SIGKILLed and each of its subscribers at once resumes on one of the {} others (spread evenly) with its Last-Event-ID. \"Receiving\": the subscriber got an event published after the node was gone (publishing pauses while the node is killed, so the first event after it is known beforehand). Times are taken by the workers as each subscriber gets its `200` or that event, from the moment the SIGKILL is sent. Publishing goes on {} s after the last is receiving, then one last event; every subscriber, connected before the first event, must have every event from the first to the last, once.\n\n| clients on the killed node | held before the kill | reconnected | all reconnected after | all receiving after | reconnects refused | events published | publish errors | lost | duplicated | resets |\n|---|---|---|---|---|---|---|---|---|---|---|",
-        crate::scenarios::STORM_RATE,
+        p.storm_rate,
         s.survivors,
         p.storm_tail_secs
     );
