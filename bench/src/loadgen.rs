@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-use pushwire_protocol::names::LAST_EVENT_ID_HEADER;
+use pushwire_protocol::names::{LAST_EVENT_ID_HEADER, RESET_EVENT};
 use pushwire_protocol::{Item, Parser};
 use tokio::net::TcpSocket;
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
@@ -40,9 +40,36 @@ pub struct Shared {
     pub delivered: AtomicU64,
     pub lost: AtomicU64,
     pub duplicates: AtomicU64,
+    /// `pushwire.reset` events received (a resume the server could not honour).
+    pub resets: AtomicU64,
     pub latency: Histogram,
+    /// Sequence numbers to watch for (0: none yet); see [`Shared::mark`].
+    pub marks: [AtomicU64; MARKS],
+    /// Subscribers that have received an event at or past each mark.
+    pub past: [AtomicUsize; MARKS],
+    /// When the last subscriber passed each mark (µs since the epoch, 0: none yet).
+    pub past_at_us: [AtomicU64; MARKS],
+    /// When the latest connection was accepted (`200`; µs since the epoch).
+    pub last_connect_us: AtomicU64,
+    /// The first sequence number every subscriber must have (0: each
+    /// from its own first event); see the worker's final count.
+    pub from: AtomicU64,
     /// Signalled on every connect and every delivery (for waits).
     pub progress: Notify,
+}
+
+/// Marks a run can set: one for "back after the kill", one for "got the last event".
+pub const MARKS: usize = 2;
+
+impl Shared {
+    /// From now on, counts in `past[slot]` every subscriber once that
+    /// receives an event with sequence number `seq` or later. Set it before
+    /// event `seq` is published: a subscriber that already has it counts
+    /// only at its next event.
+    pub fn mark(&self, slot: usize, seq: u64) {
+        self.marks[slot].store(seq, Relaxed);
+        self.progress.notify_waiters();
+    }
 }
 
 /// The payload every benchmark event carries.
@@ -60,6 +87,12 @@ pub struct Progress {
     /// Highest sequence number seen + 1 (0: none yet).
     pub next_seq: u64,
     pub last_event_id: String,
+    /// Distinct events received (duplicates not counted).
+    pub received: u64,
+    /// Connections the server accepted (`200`) for this subscriber.
+    pub connections: u32,
+    /// Which marks of [`Shared::marks`] this subscriber has passed.
+    pub passed: [bool; MARKS],
 }
 
 /// Next unused source address, as an offset from 127.1.0.0.
@@ -134,6 +167,8 @@ pub async fn subscribe(
             return Err(std::io::Error::other(format!("status {}", res.status())));
         }
         shared.connected.fetch_add(1, Relaxed);
+        shared.last_connect_us.fetch_max(now_us(), Relaxed);
+        progress.connections += 1;
         connecting.take();
         shared.progress.notify_waiters();
         let mut body = res.into_body();
@@ -153,6 +188,9 @@ pub async fn subscribe(
             let now = now_us();
             parser.feed_with(&data, |item| {
                 if let Item::Event(e) = item {
+                    if e.event == RESET_EVENT {
+                        shared.resets.fetch_add(1, Relaxed);
+                    }
                     if let Ok(p) = serde_json::from_str::<Payload>(&e.data) {
                         shared.latency.record(now.saturating_sub(p.t));
                         shared.delivered.fetch_add(1, Relaxed);
@@ -163,11 +201,27 @@ pub async fn subscribe(
                                 shared.lost.fetch_add(p.seq - progress.next_seq, Relaxed);
                             }
                             progress.next_seq = p.seq + 1;
+                            progress.received += 1;
+                            for (slot, passed) in progress.passed.iter_mut().enumerate() {
+                                let mark = shared.marks[slot].load(Relaxed);
+                                if !*passed && mark > 0 && p.seq >= mark {
+                                    *passed = true;
+                                    shared.past[slot].fetch_add(1, Relaxed);
+                                    shared.past_at_us[slot].fetch_max(now, Relaxed);
+                                }
+                            }
                         }
-                        progress.last_event_id = e.id;
                     }
                 }
             });
+            // What a client resumes from: the parser's last event id, which
+            // id-only frames move too (a fresh pushwire stream starts with
+            // one carrying the current position, so a subscriber that gets
+            // no event before its server dies still resumes without a gap).
+            let id = parser.last_event_id();
+            if !id.is_empty() && id != progress.last_event_id {
+                id.clone_into(&mut progress.last_event_id);
+            }
             shared.progress.notify_waiters();
         }
         Ok::<_, std::io::Error>(())

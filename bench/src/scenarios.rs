@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::loadgen::{spawn_subscribers, wait_until, Progress, Publisher, Shared};
 use crate::target::{Kind, Target};
-use crate::workers::WorkerCrowd;
+use crate::workers::{CrowdCounts, WorkerCrowd};
 
 /// Longest a ramp-up may take before the scenario reports what it reached.
 pub const RAMP_TIMEOUT: Duration = Duration::from_secs(120);
@@ -78,8 +78,8 @@ pub async fn connections(kind: Kind, addr: SocketAddr, n: usize) -> Result<Held,
     let ramp = started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await; // hold
     let counts = &crowd.counts;
-    let held = counts.connected.load(Relaxed) - counts.ended.load(Relaxed);
-    let errors = counts.failed.load(Relaxed);
+    let held = CrowdCounts::get(&counts.connected) - CrowdCounts::get(&counts.ended);
+    let errors = CrowdCounts::get(&counts.failed);
     let rss1 = target.rss_bytes();
     crowd.stop().await;
     target.stop().await;

@@ -75,6 +75,36 @@ fn pushwire_binary() -> PathBuf {
 impl Target {
     /// Starts `kind` on `addr` and waits until it accepts connections.
     pub async fn start(kind: Kind, addr: SocketAddr, connections: usize) -> Result<Target, String> {
+        Target::start_with(kind, addr, connections, &[]).await
+    }
+
+    /// Starts a pushwire node of a cluster on `nats` and waits until it is
+    /// ready (`/readyz`: it has opened the stream).
+    pub async fn start_node(
+        addr: SocketAddr,
+        connections: usize,
+        nats: &str,
+        name: &str,
+    ) -> Result<Target, String> {
+        let args = ["--nats", nats, "--node-name", name].map(str::to_owned);
+        let target = Target::start_with(Kind::Pushwire, addr, connections, &args).await?;
+        for _ in 0..400 {
+            if ready(addr).await {
+                return Ok(target);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Err(format!("node {name} on {addr} did not become ready"))
+    }
+
+    /// Starts `kind` on `addr` (pushwire with `extra` flags) and waits
+    /// until it accepts connections.
+    pub async fn start_with(
+        kind: Kind,
+        addr: SocketAddr,
+        connections: usize,
+        extra: &[String],
+    ) -> Result<Target, String> {
         let mut cmd = match kind {
             Kind::Pushwire => {
                 let mut c = Command::new(pushwire_binary());
@@ -84,6 +114,7 @@ impl Target {
                     "--max-connections",
                     &(connections + 100).to_string(),
                 ]);
+                c.args(extra);
                 c.args([
                     "--heartbeat-ms",
                     "15000",
@@ -122,15 +153,14 @@ impl Target {
         self.child.id()
     }
 
+    /// SIGKILLs the server and waits until it is gone.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
     /// Resident memory in bytes, from /proc.
     pub fn rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid().unwrap_or(0)))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
+        rss_of(self.pid())
     }
 
     /// User + system CPU time in seconds, from /proc.
@@ -147,6 +177,87 @@ impl Target {
 
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+}
+
+/// Resident memory of process `pid` in bytes, from /proc (0 if gone).
+fn rss_of(pid: Option<u32>) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", pid.unwrap_or(0))).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Whether `GET /readyz` on `addr` answers 200.
+async fn ready(addr: SocketAddr) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return false;
+    };
+    let request = format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    let read = tokio::time::timeout(Duration::from_secs(2), stream.read_exact(&mut head)).await;
+    matches!(read, Ok(Ok(_))) && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// A `nats-server -js` on loopback with a temporary store, removed on stop.
+#[derive(Debug)]
+pub struct Nats {
+    child: Child,
+    store: PathBuf,
+    pub url: String,
+}
+
+impl Nats {
+    /// Starts `nats-server` (from `PATH`) on `port` and waits until it accepts connections.
+    pub async fn start(port: u16) -> Result<Nats, String> {
+        let store =
+            std::env::temp_dir().join(format!("pushwire-bench-nats-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&store);
+        std::fs::create_dir_all(&store).map_err(|e| format!("{}: {e}", store.display()))?;
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(&store)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                format!("cannot start nats-server ({e}); the cluster scenario needs it (apt-get install nats-server)")
+            })?;
+        let nats = Nats {
+            child,
+            store,
+            url: format!("nats://127.0.0.1:{port}"),
+        };
+        for _ in 0..400 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Ok(nats);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        nats.stop().await;
+        Err("nats-server did not start listening".into())
+    }
+
+    pub fn rss_bytes(&self) -> u64 {
+        rss_of(self.child.id())
+    }
+
+    /// Stops the server and removes its store.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+        let _ = std::fs::remove_dir_all(&self.store);
     }
 }
 

@@ -4,6 +4,11 @@
 //! * `cargo xtask bench [--quick | --full]`: pushwire against axum and
 //!   naive-warp SSE servers (connections held, fan-out, single-client
 //!   latency, reconnect storm), written to BENCHMARKS.md.
+//! * `cargo xtask bench --scenarios cluster [--quick | --full]`: pushwire
+//!   nodes sharing a local NATS JetStream (connections held over 5 nodes,
+//!   cross-node latency, a node SIGKILLed under its subscribers), into the
+//!   cluster section of BENCHMARKS.md; installs nats-server when missing.
+//!   Only run when named in `--scenarios`.
 //! * `cargo xtask bench client`: decode throughput of the browser client in
 //!   headless Chromium (MonitoringData events/s into JS objects and into
 //!   Rust structs), and the npm package's size, raw and gzipped.
@@ -27,7 +32,16 @@ pub fn run(args: Vec<String>) -> Result<(), String> {
 /// `pushwire-bench` (flags such as `--quick` or `--full` are passed on) and
 /// writes BENCHMARKS.md and its SVG at the repository root.
 fn servers(args: Vec<String>) -> Result<(), String> {
-    util::build_release_server(&["-p", "pushwire-bench"])?;
+    if wants_cluster(&args) {
+        // The cluster scenario runs only when asked for, on a local nats-server.
+        let progress = Progress::new(&["install nats-server (apt)"]);
+        let step = progress.start(0);
+        tools::ensure_nats_server(&step)?;
+        step.done();
+    }
+    // `--bin` names both: with only the server's, cargo builds no binary
+    // of pushwire-bench and a stale one would run.
+    util::build_release_server(&["-p", "pushwire-bench", "--bin", "pushwire-bench"])?;
     let command_line = format!("cargo xtask bench {}", args.join(" "))
         .trim_end()
         .to_owned();
@@ -36,6 +50,22 @@ fn servers(args: Vec<String>) -> Result<(), String> {
     c.args(&args)
         .args(["--out", "BENCHMARKS.md", "--command-line", &command_line]);
     util::run(&mut c)
+}
+
+/// Whether `--scenarios` (as `--scenarios a,b` or `--scenarios=a,b`) names `cluster`.
+fn wants_cluster(args: &[String]) -> bool {
+    let mut lists: Vec<&str> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--scenarios" {
+            lists.extend(it.next().map(String::as_str));
+        } else if let Some(list) = a.strip_prefix("--scenarios=") {
+            lists.push(list);
+        }
+    }
+    lists
+        .iter()
+        .any(|l| l.split(',').any(|s| s.trim() == "cluster"))
 }
 
 fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {

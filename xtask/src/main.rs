@@ -32,6 +32,7 @@ commands:
   package         rebuild the npm package pushwire-client into xtask/prebuilt (commit it)
   test            install missing tools, then run fmt, clippy and every test suite
   bench [--quick|--full]  pushwire against peer SSE servers, into BENCHMARKS.md
+  bench --scenarios cluster [--quick|--full]  pushwire nodes on a local NATS JetStream
   bench client    browser client: package size and decode throughput in Chromium
   fuzz [--secs N] [--target NAME]  run the fuzz targets of fuzz/ (N s each, default 60)
 ";

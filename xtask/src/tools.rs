@@ -102,12 +102,27 @@ pub fn ensure_cargo_fuzz(step: &Step) -> Result<(), String> {
 /// browser tests, nats-server (2.9) for the cluster tests. One apt run for
 /// all of them (apt takes a lock, so two at once would fail).
 pub fn ensure_system_packages(step: &Step) -> Result<(), String> {
+    ensure_debian_packages(
+        step,
+        &[
+            ("/usr/bin/chromium", "chromium"),
+            ("/usr/bin/chromedriver", "chromium-driver"),
+            NATS_SERVER,
+        ],
+    )
+}
+
+/// nats-server's binary and Debian package.
+const NATS_SERVER: (&str, &str) = ("/usr/bin/nats-server", "nats-server");
+
+/// nats-server alone, for the cluster benchmark (which needs no browser).
+pub fn ensure_nats_server(step: &Step) -> Result<(), String> {
+    ensure_debian_packages(step, &[NATS_SERVER])
+}
+
+/// Installs the packages of `wanted` (binary, package) whose binary is missing.
+fn ensure_debian_packages(step: &Step, wanted: &[(&str, &str)]) -> Result<(), String> {
     let have = |p: &str| Path::new(p).exists();
-    let wanted = [
-        ("/usr/bin/chromium", "chromium"),
-        ("/usr/bin/chromedriver", "chromium-driver"),
-        ("/usr/bin/nats-server", "nats-server"),
-    ];
     let missing: Vec<&str> = wanted
         .iter()
         .filter(|(binary, _)| !have(binary))
