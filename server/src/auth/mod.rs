@@ -285,14 +285,7 @@ impl Auth {
             if verifier.is_none() && operator.is_none() {
                 return Ok(());
             }
-            if let Some(problem) = &creds.problem {
-                return Err(problem.clone());
-            }
-            let bearer = match creds.bearer.as_deref() {
-                None => return Err(AuthError::PublishNeedsBearer),
-                Some("") => return Err(AuthError::EmptyToken),
-                Some(bearer) => bearer,
-            };
+            let bearer = required_bearer(creds, AuthError::PublishNeedsBearer)?;
             if operator.is_some_and(|t| bool::from(bearer.as_bytes().ct_eq(t.as_bytes()))) {
                 return Ok(());
             }
@@ -324,14 +317,7 @@ impl Auth {
             let Some(verifier) = self.verifier()? else {
                 return Err(AuthError::TicketsDisabled);
             };
-            if let Some(problem) = &creds.problem {
-                return Err(problem.clone());
-            }
-            let bearer = match creds.bearer.as_deref() {
-                None => return Err(AuthError::TicketNeedsBearer),
-                Some("") => return Err(AuthError::EmptyToken),
-                Some(bearer) => bearer,
-            };
+            let bearer = required_bearer(creds, AuthError::TicketNeedsBearer)?;
             let token = verify(verifier, bearer)?;
             let ttl = tickets::lifetime(&token, self.inner.ticket_ttl);
             let ticket = tickets::new_ticket();
@@ -346,6 +332,19 @@ impl Auth {
         }
         .await;
         result.or_else(|e| self.fail(e))
+    }
+}
+
+/// The bearer token a request with side effects needs (`missing` when
+/// there is none: a cookie does not count).
+fn required_bearer(creds: &Credentials, missing: AuthError) -> Result<&str, AuthError> {
+    if let Some(problem) = &creds.problem {
+        return Err(problem.clone());
+    }
+    match creds.bearer.as_deref() {
+        None => Err(missing),
+        Some("") => Err(AuthError::EmptyToken),
+        Some(bearer) => Ok(bearer),
     }
 }
 
