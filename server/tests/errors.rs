@@ -418,6 +418,9 @@ async fn cors_for_allowed_origins_only() {
         .to_str()
         .unwrap();
     assert!(allowed.contains("last-event-id"));
+    // A cross-origin publisher may retry safely and send its token.
+    assert!(allowed.contains("idempotency-key"), "{allowed}");
+    assert!(allowed.contains("authorization"), "{allowed}");
     // Errors carry CORS headers too, so a page can read the message.
     let res = c
         .get(server.url("/nope"))

@@ -17,7 +17,7 @@ use http::{header, HeaderValue, StatusCode};
 use warp::reply::Response;
 
 /// Request headers a cross-origin page may send.
-pub const ALLOWED_HEADERS: &str = "last-event-id, content-type, authorization";
+pub const ALLOWED_HEADERS: &str = "last-event-id, content-type, authorization, idempotency-key";
 /// Methods a cross-origin page may use.
 pub const ALLOWED_METHODS: &str = "GET, POST, OPTIONS";
 /// How long a browser may cache a preflight answer, in seconds.
