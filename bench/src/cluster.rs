@@ -298,15 +298,8 @@ async fn cross_latency(
     let connected = shared.connected.load(Relaxed);
     let measured = async {
         let mut publisher = Publisher::connect(publish_to, Kind::Pushwire).await?;
-        // Warm-up event (seq 0), not in the latencies.
-        publisher.publish(0).await?;
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
-        wait_until(&shared, deadline, |s| {
-            s.delivered.load(Relaxed) >= connected as u64
-        })
-        .await;
-        shared.latency.reset();
-        shared.delivered.store(0, Relaxed);
+        publisher.warm_up(&shared, connected, deadline).await?;
         let events = p.latency_rate * p.latency_secs;
         // Set before the last event is published (see `Shared::mark`).
         shared.mark(1, events);

@@ -330,6 +330,25 @@ impl Publisher {
         })
     }
 
+    /// Publishes the warm-up event (sequence 0), waits until each of the
+    /// `connected` subscribers has it (or `deadline`), then clears the
+    /// latencies and the delivery count so that it is not measured.
+    pub async fn warm_up(
+        &mut self,
+        shared: &Shared,
+        connected: usize,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), String> {
+        self.publish(0).await?;
+        wait_until(shared, deadline, |s| {
+            s.delivered.load(Relaxed) >= connected as u64
+        })
+        .await;
+        shared.latency.reset();
+        shared.delivered.store(0, Relaxed);
+        Ok(())
+    }
+
     /// Publishes event `seq`, stamped with the current time.
     pub async fn publish(&mut self, seq: u64) -> Result<(), String> {
         let payload =

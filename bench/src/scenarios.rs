@@ -123,15 +123,8 @@ pub async fn fan_out(
     let (crowd, _) = Crowd::connect(addr, kind, vec![None; subscribers], shared.clone()).await;
     let connected = shared.connected.load(Relaxed);
     let mut publisher = Publisher::connect(addr, kind).await?;
-    // Warm-up event, not counted.
-    publisher.publish(0).await?;
     let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
-    wait_until(&shared, deadline, |s| {
-        s.delivered.load(Relaxed) >= connected as u64
-    })
-    .await;
-    shared.latency.reset();
-    shared.delivered.store(0, Relaxed);
+    publisher.warm_up(&shared, connected, deadline).await?;
     shared.lost.store(0, Relaxed);
 
     let events = rate * secs;
