@@ -150,11 +150,13 @@ pub(crate) fn poll_route(app: &App) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(with_app(app))
         .and(query::raw())
-        .and(credentials())
+        .and(warp::header::headers_cloned())
         .then(
-            |topic: String, app: App, raw: String, creds: Credentials| async move {
+            |topic: String, app: App, raw: String, headers: HeaderMap| async move {
                 let result = async {
+                    // Parsed once, for the parameters and the ticket.
                     let q = Query::parse(&raw)?;
+                    let creds = Credentials::from_request(&headers, &q);
                     poll::poll(&app, &creds, &topic, &q).await
                 };
                 respond(result.await)
