@@ -53,6 +53,10 @@ pub const TOKEN_COOKIE: &str = "pushwire_token";
 /// in logs).
 pub const TICKET_PARAM: &str = "ticket";
 
+/// The path where a token is traded for a single-use ticket (`POST`,
+/// with the token as `Authorization: Bearer`).
+pub const TICKETS_PATH: &str = "/api/tickets";
+
 /// The query parameter naming a topic of `/sse/subscribe` (repeatable).
 pub const TOPIC_PARAM: &str = "topic";
 

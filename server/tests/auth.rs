@@ -524,7 +524,7 @@ async fn a_public_key_fixes_the_algorithm_and_no_other_is_taken() {
 
 /// `POST /api/tickets` with `authorization`.
 async fn ticket(server: &TestServer, authorization: Option<&str>) -> (u16, Value) {
-    let mut req = client().post(server.url("/api/tickets"));
+    let mut req = client().post(server.url(pushwire_protocol::names::TICKETS_PATH));
     if let Some(a) = authorization {
         req = req.header("authorization", a);
     }
@@ -580,7 +580,7 @@ async fn a_ticket_carries_its_tokens_grants_and_is_accepted_once() {
     assert_eq!(status, 401, "{body}");
     let token = hs(&grants(&["*"], &[]));
     let res = client()
-        .post(server.url("/api/tickets"))
+        .post(server.url(pushwire_protocol::names::TICKETS_PATH))
         .header("cookie", format!("pushwire_token={token}"))
         .send()
         .await
