@@ -33,16 +33,9 @@ thread_local! {
     static DETACHED: RefCell<Vec<Driver>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Resolves `url` against the page's location (when there is one).
-fn resolve(url: &str) -> Result<String, ClientError> {
-    let base = web_sys::window().and_then(|w| w.location().href().ok());
-    let parsed = match base {
-        Some(base) => web_sys::Url::new_with_base(url, &base),
-        None => web_sys::Url::new(url),
-    };
-    parsed
-        .map(|u| u.href())
-        .map_err(|_| ClientError(format!("invalid URL \"{url}\"")))
+/// `url` resolved against `base`, or else the page's location.
+fn resolve(url: &str, base: Option<&str>) -> Result<String, ClientError> {
+    crate::url::resolve(url, base).ok_or_else(|| ClientError(format!("invalid URL \"{url}\"")))
 }
 
 /// A typed Server-Sent Events client; see the [crate documentation](crate).
@@ -63,9 +56,11 @@ impl std::fmt::Debug for SseClient {
 impl SseClient {
     /// A client for `url` (absolute, or relative to the page). Nothing
     /// connects until [`SseClient::connect`].
-    pub fn new(url: &str, options: ClientOptions) -> Result<SseClient, ClientError> {
+    pub fn new(url: &str, mut options: ClientOptions) -> Result<SseClient, ClientError> {
+        let url = resolve(url, None)?;
+        options.ticket_url = resolve(&options.ticket_url, Some(&url))?;
         let config = Config {
-            url: resolve(url)?,
+            url,
             policy: options.reconnect_policy(),
             last_event_id: options.last_event_id.clone(),
             reconnect_on_online: options.reconnect_on_online,

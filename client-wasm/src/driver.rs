@@ -16,7 +16,10 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use pushwire_protocol::names::{DEFAULT_EVENT, END_EVENT, RESET_EVENT};
+use pushwire_protocol::names::{
+    DEFAULT_EVENT, END_EVENT, EXPIRED_EVENT, RESET_EVENT, TICKET_PARAM,
+};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
@@ -27,16 +30,52 @@ use crate::js_dispatch::{self, Token};
 use crate::listener::EventListener;
 use crate::live::Live;
 use crate::machine::{Command, Input, Machine, Stats};
+use crate::network;
 use crate::options::ClientOptions;
 use crate::source::Source;
 use crate::timer::Timer;
+use crate::transport::Transport;
+use crate::url::stream_url;
+
+/// Server events every connection listens for, handlers or not.
+const CONTROL_EVENTS: [&str; 4] = [DEFAULT_EVENT, RESET_EVENT, END_EVENT, EXPIRED_EVENT];
+
+/// The connection of the current attempt.
+enum Connection {
+    /// Waiting for the app's token and the ticket, or for the probe of a
+    /// refused `EventSource`; their answers carry the attempt's serial and
+    /// are ignored once it is no longer current.
+    Pending,
+    /// Open or opening, with either transport.
+    Open(Source),
+}
+
+/// Attempt `serial` of a client, as the callbacks of its requests see it.
+struct Attempt {
+    driver: WeakDriver,
+    serial: u64,
+}
+
+impl Attempt {
+    /// The driver, while this attempt is the current one.
+    fn current(&self) -> Option<Driver> {
+        self.driver
+            .upgrade()
+            .filter(|d| d.0.borrow().serial == self.serial)
+    }
+}
 
 /// Everything one client holds.
 struct Inner {
     machine: Machine,
     options: ClientOptions,
     handlers: Handlers,
-    source: Option<Source>,
+    connection: Option<Connection>,
+    /// Bumped with every connection opened or closed: the current attempt.
+    serial: u64,
+    /// The token of the current attempt, for the probe of a refused
+    /// `EventSource`.
+    bearer: Option<String>,
     timer: Option<Timer>,
     /// Listeners of the page's `online` and `visibilitychange`.
     watchers: Vec<EventListener>,
@@ -100,7 +139,9 @@ impl Driver {
             machine,
             options,
             handlers: Handlers::default(),
-            source: None,
+            connection: None,
+            serial: 0,
+            bearer: None,
             timer: None,
             watchers: Vec::new(),
             token: Token::new(),
@@ -170,7 +211,10 @@ impl Driver {
             }
             match command {
                 Command::Open { url, last_event_id } => self.open(&url, last_event_id.as_deref()),
-                Command::CloseSource => drop(self.0.borrow_mut().source.take()),
+                Command::CloseSource => {
+                    let closed = self.end_attempt();
+                    drop(closed);
+                }
                 Command::Schedule { delay_ms } => {
                     let weak = self.weak();
                     let timer = Timer::new(delay_ms, move || {
@@ -202,47 +246,160 @@ impl Driver {
         }
     }
 
-    /// Opens a connection with every listener the handlers need.
+    /// Ends the current attempt (its late answers are ignored); the
+    /// connection, to be dropped once the client is no longer borrowed.
+    fn end_attempt(&self) -> Option<Connection> {
+        let mut inner = self.0.borrow_mut();
+        inner.serial += 1;
+        inner.bearer = None;
+        inner.connection.take()
+    }
+
+    /// Starts a new attempt, pending; its serial.
+    fn begin_attempt(&self) -> u64 {
+        let closed = self.end_attempt();
+        drop(closed);
+        let mut inner = self.0.borrow_mut();
+        inner.connection = Some(Connection::Pending);
+        inner.serial
+    }
+
+    /// Opens a connection: with a `getToken`, once it has given a token
+    /// (and, for `EventSource`, the server a ticket for it).
     fn open(&self, url: &str, last_event_id: Option<&str>) {
-        let opened = {
+        let serial = self.begin_attempt();
+        let attempt = Attempt {
+            driver: self.weak(),
+            serial,
+        };
+        let options = self.options();
+        let url = stream_url(url, &[(&options.last_event_id_param, last_event_id)]);
+        let Some(get_token) = options.get_token.as_ref() else {
+            return self.connect_transport(&url, None, None);
+        };
+        let done = Closure::once_into_js(move |outcome: JsValue| {
+            let Some(driver) = attempt.current() else {
+                return;
+            };
+            match outcome.dyn_ref::<js_sys::Array>() {
+                Some(granted) => driver.connect_transport(
+                    &url,
+                    granted.get(0).as_string(),
+                    granted.get(1).as_string().as_deref(),
+                ),
+                None => driver.input(network::failure(&outcome)),
+            }
+        });
+        network::authorize(
+            &get_token.0,
+            &options.ticket_url,
+            options.transport == Transport::EventSource,
+            options.with_credentials,
+            done,
+        );
+    }
+
+    /// Opens the transport's connection to `url` for the current attempt.
+    fn connect_transport(&self, url: &str, token: Option<String>, ticket: Option<&str>) {
+        let (transport, with_credentials, serial) = {
             let inner = self.0.borrow();
-            Source::open(
-                url,
-                &inner.options.last_event_id_param,
-                last_event_id,
+            (
+                inner.options.transport,
                 inner.options.with_credentials,
+                inner.serial,
             )
         };
-        let mut source = match opened {
-            Ok(source) => source,
-            Err(message) => return self.input(Input::ConnectionLost { message }),
+        let source = match transport {
+            Transport::Fetch => Source::fetch(url, token.as_deref(), with_credentials),
+            Transport::EventSource => {
+                let with_ticket = stream_url(url, &[(TICKET_PARAM, ticket)]);
+                match Source::open(&with_ticket, with_credentials) {
+                    Ok(source) => source,
+                    Err(message) => return self.input(Input::ConnectionLost { message }),
+                }
+            }
         };
+        let attempt = Attempt {
+            driver: self.weak(),
+            serial,
+        };
+        let source = self.listen_all(source, url, attempt);
+        let mut inner = self.0.borrow_mut();
+        inner.bearer = token;
+        inner.connection = Some(Connection::Open(source));
+    }
+
+    /// `source` listening for its opening, its failure, and every server
+    /// event the handlers need.
+    fn listen_all(&self, mut source: Source, url: &str, attempt: Attempt) -> Source {
         let weak = self.weak();
         source.listen("open", move |_| {
             if let Some(driver) = weak.upgrade() {
                 driver.input(Input::Opened);
             }
         });
-        let weak = self.weak();
+        let url = url.to_owned();
         source.listen("error", move |event| {
-            let Some(driver) = weak.upgrade() else { return };
-            // A server event named "error" is a MessageEvent; a failure is not.
+            let Some(driver) = attempt.current() else {
+                return;
+            };
+            // A server event named "error" is a MessageEvent; a failure is
+            // not. The fetch transport's failures say why; EventSource's do not.
             if event.is_instance_of::<MessageEvent>() {
                 driver.on_event("error", event);
+            } else if network::says_why(&event) {
+                driver.input(network::failure(&event));
             } else {
-                driver.input(Input::ConnectionLost {
-                    message: "the connection failed or was closed".into(),
-                });
+                driver.source_failed(&url);
             }
         });
-        let mut inner = self.0.borrow_mut();
-        for name in [DEFAULT_EVENT, RESET_EVENT, END_EVENT] {
+        for name in CONTROL_EVENTS {
             self.listen(&mut source, name);
         }
-        for name in inner.handlers.server_event_names() {
+        let names: Vec<String> = self
+            .0
+            .borrow()
+            .handlers
+            .server_event_names()
+            .map(str::to_owned)
+            .collect();
+        for name in &names {
             self.listen(&mut source, name);
         }
-        inner.source = Some(source);
+        source
+    }
+
+    /// The `EventSource` failed. One that never opened may have been
+    /// refused, which it does not tell: the same request, asked once with
+    /// `fetch`, says whether it was a 401 or 403.
+    fn source_failed(&self, url: &str) {
+        const LOST: &str = "the connection failed or was closed";
+        if self.state() == State::Open {
+            return self.input(Input::ConnectionLost {
+                message: LOST.into(),
+            });
+        }
+        let (token, with_credentials) = {
+            let inner = self.0.borrow();
+            (inner.bearer.clone(), inner.options.with_credentials)
+        };
+        let attempt = Attempt {
+            driver: self.weak(),
+            serial: self.begin_attempt(),
+        };
+        let done = Closure::once_into_js(move |refusal: JsValue| {
+            let Some(driver) = attempt.current() else {
+                return;
+            };
+            driver.input(if refusal.is_null() {
+                Input::ConnectionLost {
+                    message: LOST.into(),
+                }
+            } else {
+                network::failure(&refusal)
+            });
+        });
+        network::probe(url, token.as_deref(), with_credentials, done);
     }
 
     /// Listens on `source` for server events named `name`.
@@ -312,6 +469,7 @@ impl Driver {
                 id: id.clone(),
                 end: decode_end(&delivery.server_event()),
             },
+            EXPIRED_EVENT => Input::ExpiredReceived { id: id.clone() },
             _ => Input::Message { id: id.clone() },
         };
         let commands = self.0.borrow_mut().machine.handle(input);
@@ -402,7 +560,7 @@ impl Driver {
         let mut inner = self.0.borrow_mut();
         let id = inner.handlers.add(name, callback);
         if needs_listener(name) {
-            if let Some(source) = inner.source.as_mut() {
+            if let Some(Connection::Open(source)) = inner.connection.as_mut() {
                 self.listen(source, name);
             }
         }

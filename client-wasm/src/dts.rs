@@ -45,6 +45,11 @@ export interface ErrorInfo { message: string }
 export interface ReconnectingInfo { attempt: number; delayMs: number }
 export interface MaxReconnectInfo { attempts: number }
 export interface ParseErrorInfo { event: string; data: string; error: string }
+/**
+ * The server refused the credentials. 401: no valid token (the next attempt
+ * asks getToken again); 403: the token lacks the grant (state "failed").
+ */
+export interface AuthErrorInfo { status: 401 | 403; message: string }
 /** Sent by the server instead of a silent gap: events may have been missed. */
 export interface Reset { reason: "#,
     RESET_REASONS,
@@ -66,6 +71,7 @@ export interface EventMeta { event: string; lastEventId: string }
 export interface ClientEventMap {
   open: undefined;
   error: ErrorInfo;
+  "auth-error": AuthErrorInfo;
   reconnecting: ReconnectingInfo;
   "max-reconnect-reached": MaxReconnectInfo;
   "parse-error": ParseErrorInfo;

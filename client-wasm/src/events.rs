@@ -44,6 +44,17 @@ pub struct ParseError {
     pub error: String,
 }
 
+/// The server refused the client's credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuthError {
+    /// 401: no valid token (missing, invalid, expired, used ticket); the
+    /// client asks for a fresh token on its next attempt. 403: the token
+    /// does not grant the topic; the client stops in state "failed".
+    pub status: u16,
+    /// The server's explanation.
+    pub message: String,
+}
+
 /// One event received from the server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerEvent {
@@ -95,6 +106,8 @@ pub enum ClientEvent {
     },
     /// An event's data could not be decoded; the stream goes on.
     ParseError(ParseError),
+    /// The server refused the credentials (401 or 403).
+    AuthError(AuthError),
     /// The server could not resume from our id; events may have been missed.
     Reset(Reset),
     /// The server ended the stream for good; the client closed.
@@ -112,6 +125,7 @@ impl ClientEvent {
             ClientEvent::Reconnecting { .. } => "reconnecting",
             ClientEvent::MaxReconnectReached { .. } => "max-reconnect-reached",
             ClientEvent::ParseError(_) => "parse-error",
+            ClientEvent::AuthError(_) => "auth-error",
             ClientEvent::Reset(_) => "reset",
             ClientEvent::End(_) => "end",
             ClientEvent::State(_) => "state",
@@ -121,9 +135,10 @@ impl ClientEvent {
 
 /// Names of the built-in events; a handler for any other name listens for
 /// server events of that name (`message` is both).
-pub const BUILTIN_EVENTS: [&str; 8] = [
+pub const BUILTIN_EVENTS: [&str; 9] = [
     "open",
     "error",
+    "auth-error",
     "reconnecting",
     "max-reconnect-reached",
     "parse-error",

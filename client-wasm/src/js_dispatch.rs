@@ -57,6 +57,10 @@ pub(crate) fn client_event_payload(event: &ClientEvent) -> JsValue {
             data: e.data.as_str(),
             error: e.error.as_str(),
         },
+        ClientEvent::AuthError(e) => js_object! {
+            status: e.status,
+            message: e.message.as_str(),
+        },
         ClientEvent::Reset(r) => js_object! {
             reason: r.reason.as_str(),
             message: r.message.as_str(),

@@ -22,7 +22,7 @@ use std::fmt;
 
 use pushwire_protocol::{End, Reset};
 
-use crate::events::{ClientEvent, ParseError, State};
+use crate::events::{AuthError, ClientEvent, ParseError, State};
 use crate::policy::ReconnectPolicy;
 
 /// Counters of one client.
@@ -68,6 +68,8 @@ pub(crate) enum Input {
         /// Why, for the `error` event.
         message: String,
     },
+    /// The server refused the credentials (401 or 403).
+    AuthFailed(AuthError),
     /// The reconnect timer went off.
     TimerFired,
     /// The browser came back online.
@@ -94,6 +96,12 @@ pub(crate) enum Input {
         id: String,
         /// The decoded end.
         end: End,
+    },
+    /// The server's `pushwire.expired` arrived: the token expired and the
+    /// server closes the stream.
+    ExpiredReceived {
+        /// The last event id at this event (empty: none).
+        id: String,
     },
     /// A handler's data did not decode.
     ParseFailed(ParseError),
@@ -142,8 +150,15 @@ pub(crate) enum Command {
 /// What [`Input::Continue`] finishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
-    Reconnecting { attempt: u32, delay_ms: u32 },
-    Failed { attempts: u32 },
+    Reconnecting {
+        attempt: u32,
+        delay_ms: u32,
+    },
+    Failed {
+        attempts: u32,
+    },
+    /// Refused for good (403): failed, without `max-reconnect-reached`.
+    Refused,
     Close,
 }
 
@@ -238,7 +253,19 @@ impl Machine {
             Input::Connect => self.connect(&mut out),
             Input::Close => self.close(&mut out),
             Input::Opened => self.opened(&mut out),
-            Input::ConnectionLost { message } => self.lost(message, &mut out),
+            Input::ConnectionLost { message } => {
+                self.lost(ClientEvent::Error { message }, &mut out);
+            }
+            Input::AuthFailed(error) if error.status == 403 => {
+                // The token is valid but lacks the grant: asking again
+                // cannot help, so no reconnect until the app connects anew.
+                if self.is_active() {
+                    self.disconnect(&mut out);
+                    out.push(Command::Emit(ClientEvent::AuthError(error)));
+                    self.then(Pending::Refused, &mut out);
+                }
+            }
+            Input::AuthFailed(error) => self.lost(ClientEvent::AuthError(error), &mut out),
             Input::TimerFired => {
                 self.timer = false;
                 if self.state == State::Reconnecting {
@@ -286,6 +313,14 @@ impl Machine {
                     self.then(Pending::Close, &mut out);
                 }
             }
+            Input::ExpiredReceived { id } => {
+                if self.received(id) {
+                    // Not a failure: resume at once, with a fresh token.
+                    out.push(Command::Deliver);
+                    self.set_state(State::Reconnecting, &mut out);
+                    self.reconnect(&mut out);
+                }
+            }
             Input::ParseFailed(error) => self.parse_failed(error, &mut out),
             Input::Continue => match self.pending.take() {
                 Some(Pending::Reconnecting { attempt, delay_ms }) => {
@@ -299,6 +334,7 @@ impl Machine {
                     self.set_state(State::Failed, &mut out);
                     out.push(Command::Emit(ClientEvent::MaxReconnectReached { attempts }));
                 }
+                Some(Pending::Refused) => self.set_state(State::Failed, &mut out),
                 Some(Pending::Close) => self.close(&mut out),
                 None => {}
             },
@@ -385,7 +421,9 @@ impl Machine {
         out.push(Command::Emit(ClientEvent::Open));
     }
 
-    fn lost(&mut self, message: String, out: &mut Vec<Command>) {
+    /// The connection failed or was refused: `report` (an `error` or an
+    /// `auth-error`), then a reconnect on the policy, or giving up.
+    fn lost(&mut self, report: ClientEvent, out: &mut Vec<Command>) {
         if matches!(self.state, State::Closed | State::Failed) {
             return;
         }
@@ -411,7 +449,7 @@ impl Machine {
                 attempts: attempt - 1,
             }
         };
-        out.push(Command::Emit(ClientEvent::Error { message }));
+        out.push(Command::Emit(report));
         self.then(pending, out);
     }
 

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use js_sys::{Object, Reflect};
-use pushwire_protocol::names::LAST_EVENT_ID_PARAM;
+use pushwire_protocol::names::{LAST_EVENT_ID_PARAM, TICKETS_PATH};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::builder::SseClientBuilder;
@@ -16,6 +16,8 @@ use crate::policy::{
     Jitter, ReconnectPolicy, DEFAULT_BACKOFF_MULTIPLIER, DEFAULT_MAX_RECONNECT_ATTEMPTS,
     DEFAULT_MAX_RECONNECT_INTERVAL, DEFAULT_RECONNECT_INTERVAL,
 };
+use crate::token::TokenSource;
+use crate::transport::Transport;
 
 /// Default capacity of a typed event stream before it reports lag.
 pub const DEFAULT_STREAM_CAPACITY: usize = 1024;
@@ -26,13 +28,16 @@ pub(crate) enum JsInput {
     Boolean(bool),
     Number(f64),
     String(String),
+    Function(js_sys::Function),
     /// Anything else (an object, a symbol, …).
     Other,
 }
 
 impl From<&JsValue> for JsInput {
     fn from(value: &JsValue) -> JsInput {
-        if let Some(b) = value.as_bool() {
+        if value.is_function() {
+            JsInput::Function(value.clone().unchecked_into())
+        } else if let Some(b) = value.as_bool() {
             JsInput::Boolean(b)
         } else if let Some(n) = value.as_f64() {
             JsInput::Number(n)
@@ -96,7 +101,8 @@ fn keep<T>(_name: &str, value: T) -> Result<T, String> {
 
 fn millis(name: &str, value: f64) -> Result<Duration, String> {
     if value.is_finite() && value >= 0.0 {
-        Ok(Duration::from_secs_f64(value / 1000.0))
+        // Whole milliseconds: `from_secs_f64` costs 0.5 KB of wasm.
+        Ok(Duration::from_millis(value as u64))
     } else {
         Err(format!(
             "{name} must be a non-negative number of milliseconds"
@@ -128,6 +134,20 @@ fn jitter(name: &str, value: String) -> Result<Jitter, String> {
             Jitter::None.name()
         )
     })
+}
+
+fn transport(name: &str, value: String) -> Result<Transport, String> {
+    Transport::from_name(&value).ok_or_else(|| {
+        format!(
+            "{name} must be \"{}\" or \"{}\", not \"{value}\"",
+            Transport::EventSource.name(),
+            Transport::Fetch.name()
+        )
+    })
+}
+
+fn token_source(_name: &str, f: js_sys::Function) -> Result<Option<TokenSource>, String> {
+    Ok(Some(TokenSource::from_js(f)))
 }
 
 fn non_empty(name: &str, value: String) -> Result<String, String> {
@@ -174,6 +194,11 @@ mod ts_defaults {
         }
     }
     impl TsDefault for Jitter {
+        fn ts_default(&self) -> String {
+            format!("\"{}\"", self.name())
+        }
+    }
+    impl TsDefault for Transport {
         fn ts_default(&self) -> String {
             format!("\"{}\"", self.name())
         }
@@ -288,6 +313,7 @@ macro_rules! client_options {
     (@kind boolean $value:ident) => { JsInput::Boolean($value) };
     (@kind number $value:ident) => { JsInput::Number($value) };
     (@kind string $value:ident) => { JsInput::String($value) };
+    (@kind function $value:ident) => { JsInput::Function($value) };
     (@ts [$($doc:literal)+]) => { "" };
     (@ts [$($doc:literal)+] $js:ident $ts:tt $(($ts_default:expr))?) => {
         const_concat!(
@@ -348,6 +374,28 @@ client_options! {
     pause_when_hidden: bool = false,
         builder(yes: bool) => yes,
         js pauseWhenHidden: boolean = "false" => keep;
+    /// How the stream is read: "eventsource" (the browser's EventSource:
+    /// cookies, and tokens traded for tickets) or "fetch" (a streaming fetch
+    /// that sends the token as `Authorization: Bearer`).
+    transport: Transport = Transport::EventSource,
+        builder(transport: Transport) => transport,
+        js transport: string as
+            (const_concat!(parts = &crate::const_str::quoted_union::<2, 7>(Transport::NAMES)))
+            = const_concat!("\"", Transport::EventSource.name(), "\"")
+            => transport;
+    /// Called before every connect and when the server says the token
+    /// expired; returns the token (null: none), or a promise of it. With
+    /// "eventsource" the client trades it for a single-use ticket.
+    get_token: Option<TokenSource> = None,
+        builder(source: TokenSource) => Some(source),
+        js getToken: function
+            as "() => string | null | undefined | Promise<string | null | undefined>"
+            => token_source;
+    /// Where a token is traded for a ticket (transport "eventsource"),
+    /// relative to the stream's URL.
+    ticket_url: String = TICKETS_PATH.to_owned(),
+        builder(url: impl Into<String>) => url.into(),
+        js ticketUrl: string = const_concat!("\"", TICKETS_PATH, "\"") => non_empty;
     /// Capacity of each typed event stream (at least 1).
     stream_capacity: usize = DEFAULT_STREAM_CAPACITY,
         builder(n: usize) => n.max(1);
@@ -405,7 +453,7 @@ mod tests {
 
     #[test]
     fn every_javascript_option_is_declared_for_typescript() {
-        assert_eq!(JS_OPTION_NAMES.len(), 11);
+        assert_eq!(JS_OPTION_NAMES.len(), 14);
         for name in JS_OPTION_NAMES {
             assert!(
                 TS_OPTIONS.contains(&format!("\n  {name}?: ")),
@@ -413,6 +461,10 @@ mod tests {
             );
         }
         assert!(TS_OPTIONS.contains("  jitter?: \"full\" | \"none\";\n"));
+        assert!(TS_OPTIONS.contains("  transport?: \"eventsource\" | \"fetch\";\n"));
+        assert!(TS_OPTIONS.contains(
+            "  getToken?: () => string | null | undefined | Promise<string | null | undefined>;\n"
+        ));
         assert!(TS_OPTIONS.contains(&format!("Default \"{LAST_EVENT_ID_PARAM}\". */")));
         assert!(!TS_OPTIONS.contains("streamCapacity"), "Rust-only");
     }

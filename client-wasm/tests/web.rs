@@ -10,7 +10,7 @@
 // clippy) outside `cargo xtask test`; running it without them says why.
 #![allow(clippy::option_env_unwrap)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
@@ -20,7 +20,9 @@ use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use js_sys::Reflect;
-use pushwire_client::{live_counts, ClientEvent, Jitter, JsSseClient, SseClient, State};
+use pushwire_client::{
+    live_counts, ClientEvent, Jitter, JsSseClient, SseClient, State, TokenSource, Transport,
+};
 use pushwire_protocol::{
     Close, Connection, DemoData, MonitoringData, PerformanceData, PerformanceSummary, ResetReason,
 };
@@ -41,6 +43,13 @@ fn rotating_server() -> &'static str {
 fn dead_url() -> &'static str {
     option_env!("PUSHWIRE_TEST_DEAD_URL").expect("run the wasm tests through `cargo xtask test`")
 }
+/// A server with `--jwt-secret` [`jwt_secret`] and `--public-topics public.*`.
+fn auth_server() -> &'static str {
+    option_env!("PUSHWIRE_TEST_AUTH_SERVER").expect("run the wasm tests through `cargo xtask test`")
+}
+fn jwt_secret() -> &'static str {
+    option_env!("PUSHWIRE_TEST_JWT_SECRET").expect("run the wasm tests through `cargo xtask test`")
+}
 
 /// Upper bound of any single wait; reaching it fails the test.
 const DEADLINE_MS: u32 = 15_000;
@@ -58,18 +67,84 @@ fn topic(name: &str) -> String {
     format!("{name}-{}", (js_sys::Math::random() * 1e12) as u64)
 }
 
-/// The JS face of a client for `path` on the test server.
-fn js_client(path: &str, options: JsValue) -> JsSseClient {
+/// The JS face of a client for `path` on the test server, reading it with
+/// `transport`.
+fn js_client(path: &str, options: JsValue, transport: Transport) -> JsSseClient {
+    let options = if options.is_undefined() {
+        js_sys::Object::new().into()
+    } else {
+        options
+    };
+    Reflect::set(&options, &"transport".into(), &transport.name().into()).unwrap();
     JsSseClient::new(&format!("{}{path}", server()), options).unwrap()
 }
 
+/// Runs each named `async fn(Transport)` as two tests, `eventsource::name`
+/// and `fetch::name`: both transports must behave the same way.
+macro_rules! both_transports {
+    ($group:ident: $($test:ident),* $(,)?) => {
+        mod $group {
+            mod eventsource {
+                use wasm_bindgen_test::wasm_bindgen_test;
+                $(
+                    #[wasm_bindgen_test]
+                    async fn $test() {
+                        super::super::$test(super::super::Transport::EventSource).await
+                    }
+                )*
+            }
+            mod fetch {
+                use wasm_bindgen_test::wasm_bindgen_test;
+                $(
+                    #[wasm_bindgen_test]
+                    async fn $test() {
+                        super::super::$test(super::super::Transport::Fetch).await
+                    }
+                )*
+            }
+        }
+    };
+}
+
+both_transports!(
+    behaviour:
+    counter_stream_decodes_and_ends_without_reconnecting,
+    demo_stream_decodes_into_protocol_types_then_ends,
+    perf_stream_decodes_events_and_summary,
+    monitoring_as_a_typed_rust_stream,
+    js_face_delivers_decoded_objects_and_handlers_can_be_removed,
+    non_json_data_fires_parse_error_and_the_stream_goes_on,
+    js_parse_error_and_raw_option,
+    reconnects_after_the_server_cuts_with_no_lost_or_duplicate_events,
+    reset_is_delivered_when_the_id_is_unknown,
+    backoff_delays_stay_within_their_jittered_bounds_then_it_gives_up,
+    close_during_a_pending_reconnect_stays_closed,
+    a_thousand_clients_release_every_listener_and_timer,
+    handlers_registered_after_connect_are_listened_for,
+    the_last_event_id_parameter_name_is_configurable,
+    coming_back_online_skips_the_remaining_backoff,
+    a_hidden_tab_pauses_and_resumes_by_id,
+    a_freed_js_client_keeps_its_connection_until_the_stream_ends,
+    close_from_a_connecting_handler_keeps_the_client_closed,
+);
+
 /// Publishes through the HTTP API; returns the event id.
 async fn publish(base: &str, topic: &str, body: &str) -> String {
+    publish_as(base, topic, body, None).await
+}
+
+/// Publishes with `bearer` as `Authorization: Bearer`; returns the event id.
+async fn publish_as(base: &str, topic: &str, body: &str, bearer: Option<&str>) -> String {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     let headers = web_sys::Headers::new().unwrap();
     headers.set("content-type", "application/json").unwrap();
+    if let Some(token) = bearer {
+        headers
+            .set("authorization", &format!("Bearer {token}"))
+            .unwrap();
+    }
     init.set_headers(&headers);
     let req = web_sys::Request::new_with_str_and_init(&format!("{base}/api/topics/{topic}"), &init)
         .unwrap();
@@ -128,9 +203,9 @@ fn is_state(s: State) -> impl Fn(&ClientEvent) -> bool {
     move |e| *e == ClientEvent::State(s)
 }
 
-#[wasm_bindgen_test]
-async fn counter_stream_decodes_and_ends_without_reconnecting() {
+async fn counter_stream_decodes_and_ends_without_reconnecting(transport: Transport) {
     let client = SseClient::builder(&format!("{}/sse/counter?count=5&interval_ms=0", server()))
+        .transport(transport)
         .build()
         .unwrap();
     let seen = Rc::new(RefCell::new(Vec::new()));
@@ -149,9 +224,9 @@ async fn counter_stream_decodes_and_ends_without_reconnecting() {
     assert_eq!(client.last_event_id().as_deref(), Some("4"));
 }
 
-#[wasm_bindgen_test]
-async fn demo_stream_decodes_into_protocol_types_then_ends() {
+async fn demo_stream_decodes_into_protocol_types_then_ends(transport: Transport) {
     let client = SseClient::builder(&format!("{}/sse/demo?interval_ms=0", server()))
+        .transport(transport)
         .build()
         .unwrap();
     let log = Rc::new(RefCell::new(Vec::<String>::new()));
@@ -179,9 +254,9 @@ async fn demo_stream_decodes_into_protocol_types_then_ends() {
     assert_eq!(client.stats().parse_errors, 0);
 }
 
-#[wasm_bindgen_test]
-async fn perf_stream_decodes_events_and_summary() {
+async fn perf_stream_decodes_events_and_summary(transport: Transport) {
     let client = SseClient::builder(&format!("{}/sse/perf?count=50&interval_ms=0", server()))
+        .transport(transport)
         .build()
         .unwrap();
     let seqs = Rc::new(RefCell::new(Vec::new()));
@@ -198,9 +273,9 @@ async fn perf_stream_decodes_events_and_summary() {
     assert!(s.events_per_second > 0.0);
 }
 
-#[wasm_bindgen_test]
-async fn monitoring_as_a_typed_rust_stream() {
+async fn monitoring_as_a_typed_rust_stream(transport: Transport) {
     let client = SseClient::builder(&format!("{}/sse/monitoring", server()))
+        .transport(transport)
         .build()
         .unwrap();
     let mut samples = client.events::<MonitoringData>();
@@ -218,10 +293,13 @@ async fn monitoring_as_a_typed_rust_stream() {
     assert!(within("stream end", samples.next()).await.is_none());
 }
 
-#[wasm_bindgen_test]
-async fn js_face_delivers_decoded_objects_and_handlers_can_be_removed() {
+async fn js_face_delivers_decoded_objects_and_handlers_can_be_removed(transport: Transport) {
     let t = topic("js");
-    let client = js_client(&format!("/sse/subscribe?topic={t}"), JsValue::UNDEFINED);
+    let client = js_client(
+        &format!("/sse/subscribe?topic={t}"),
+        JsValue::UNDEFINED,
+        transport,
+    );
     let (tx, mut rx) = mpsc::unbounded::<(String, JsValue, JsValue)>();
     let make = |name: &'static str| {
         let tx = tx.clone();
@@ -282,10 +360,10 @@ async fn js_face_delivers_decoded_objects_and_handlers_can_be_removed() {
     client.close();
 }
 
-#[wasm_bindgen_test]
-async fn non_json_data_fires_parse_error_and_the_stream_goes_on() {
+async fn non_json_data_fires_parse_error_and_the_stream_goes_on(transport: Transport) {
     let t = topic("parse");
     let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
+        .transport(transport)
         .build()
         .unwrap();
     let typed = Rc::new(RefCell::new(Vec::new()));
@@ -339,13 +417,20 @@ async fn non_json_data_fires_parse_error_and_the_stream_goes_on() {
     client.close();
 }
 
-#[wasm_bindgen_test]
-async fn js_parse_error_and_raw_option() {
+async fn js_parse_error_and_raw_option(transport: Transport) {
     let t = topic("raw");
-    let client = js_client(&format!("/sse/subscribe?topic={t}"), JsValue::UNDEFINED);
+    let client = js_client(
+        &format!("/sse/subscribe?topic={t}"),
+        JsValue::UNDEFINED,
+        transport,
+    );
     let raw_opts = js_sys::Object::new();
     Reflect::set(&raw_opts, &"raw".into(), &true.into()).unwrap();
-    let raw_client = js_client(&format!("/sse/subscribe?topic={t}"), raw_opts.into());
+    let raw_client = js_client(
+        &format!("/sse/subscribe?topic={t}"),
+        raw_opts.into(),
+        transport,
+    );
     let (tx, mut rx) = mpsc::unbounded::<(String, JsValue)>();
     let tag = |name: &'static str| {
         let tx = tx.clone();
@@ -388,13 +473,13 @@ async fn js_parse_error_and_raw_option() {
     raw_client.close();
 }
 
-#[wasm_bindgen_test]
-async fn reconnects_after_the_server_cuts_with_no_lost_or_duplicate_events() {
+async fn reconnects_after_the_server_cuts_with_no_lost_or_duplicate_events(transport: Transport) {
     let t = topic("cut");
     // The rotating server ends every stream after a short lifetime.
     let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", rotating_server()))
         .reconnect_interval(Duration::from_millis(50))
         .max_reconnect_attempts(50)
+        .transport(transport)
         .build()
         .unwrap();
     let mut rx = event_ids(&client, "tick");
@@ -425,11 +510,11 @@ async fn reconnects_after_the_server_cuts_with_no_lost_or_duplicate_events() {
     client.close();
 }
 
-#[wasm_bindgen_test]
-async fn reset_is_delivered_when_the_id_is_unknown() {
+async fn reset_is_delivered_when_the_id_is_unknown(transport: Transport) {
     let t = topic("reset");
     let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
         .last_event_id("not-an-id-of-this-server")
+        .transport(transport)
         .build()
         .unwrap();
     let mut events = client_events(&client);
@@ -451,14 +536,14 @@ async fn reset_is_delivered_when_the_id_is_unknown() {
     client.close();
 }
 
-#[wasm_bindgen_test]
-async fn backoff_delays_stay_within_their_jittered_bounds_then_it_gives_up() {
+async fn backoff_delays_stay_within_their_jittered_bounds_then_it_gives_up(transport: Transport) {
     let client = SseClient::builder(dead_url())
         .reconnect_interval(Duration::from_millis(20))
         .backoff_multiplier(2.0)
         .max_reconnect_interval(Duration::from_millis(100))
         .max_reconnect_attempts(4)
         .jitter(Jitter::Full)
+        .transport(transport)
         .build()
         .unwrap();
     let mut events = client_events(&client);
@@ -497,11 +582,11 @@ async fn backoff_delays_stay_within_their_jittered_bounds_then_it_gives_up() {
     assert_eq!(live_counts().timers, 0);
 }
 
-#[wasm_bindgen_test]
-async fn close_during_a_pending_reconnect_stays_closed() {
+async fn close_during_a_pending_reconnect_stays_closed(transport: Transport) {
     let client = SseClient::builder(dead_url())
         .reconnect_interval(Duration::from_millis(300))
         .jitter(Jitter::None)
+        .transport(transport)
         .build()
         .unwrap();
     let mut events = client_events(&client);
@@ -525,11 +610,11 @@ async fn close_during_a_pending_reconnect_stays_closed() {
     assert_eq!(client.stats().reconnects, 0);
 }
 
-#[wasm_bindgen_test]
-async fn a_thousand_clients_release_every_listener_and_timer() {
+async fn a_thousand_clients_release_every_listener_and_timer(transport: Transport) {
     let before = live_counts();
     for i in 0..1000 {
         let client = SseClient::builder(&format!("{}/sse/counter?count=1", server()))
+            .transport(transport)
             .build()
             .unwrap();
         client.on_raw("message", |_| {});
@@ -560,10 +645,10 @@ async fn invalid_options_are_rejected_with_a_message() {
     );
 }
 
-#[wasm_bindgen_test]
-async fn handlers_registered_after_connect_are_listened_for() {
+async fn handlers_registered_after_connect_are_listened_for(transport: Transport) {
     let t = topic("late");
     let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
+        .transport(transport)
         .build()
         .unwrap();
     let mut events = client_events(&client);
@@ -578,8 +663,7 @@ async fn handlers_registered_after_connect_are_listened_for() {
     client.close();
 }
 
-#[wasm_bindgen_test]
-async fn the_last_event_id_parameter_name_is_configurable() {
+async fn the_last_event_id_parameter_name_is_configurable(transport: Transport) {
     let t = topic("param");
     let id = publish(server(), &t, r#"{"data": 1}"#).await;
     let next = publish(server(), &t, r#"{"data": 2}"#).await;
@@ -588,6 +672,7 @@ async fn the_last_event_id_parameter_name_is_configurable() {
     let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
         .last_event_id(id.clone())
         .last_event_id_param("since")
+        .transport(transport)
         .build()
         .unwrap();
     let mut rx = event_ids(&client, "message");
@@ -600,6 +685,7 @@ async fn the_last_event_id_parameter_name_is_configurable() {
     // ...while under the default name it resumes right after `id`.
     let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
         .last_event_id(id)
+        .transport(transport)
         .build()
         .unwrap();
     let mut rx = event_ids(&client, "message");
@@ -608,12 +694,12 @@ async fn the_last_event_id_parameter_name_is_configurable() {
     client.close();
 }
 
-#[wasm_bindgen_test]
-async fn coming_back_online_skips_the_remaining_backoff() {
+async fn coming_back_online_skips_the_remaining_backoff(transport: Transport) {
     let client = SseClient::builder(dead_url())
         .reconnect_interval(Duration::from_secs(60))
         .jitter(Jitter::None)
         .reconnect_on_online(true)
+        .transport(transport)
         .build()
         .unwrap();
     let mut events = client_events(&client);
@@ -635,11 +721,11 @@ async fn coming_back_online_skips_the_remaining_backoff() {
     client.close();
 }
 
-#[wasm_bindgen_test]
-async fn a_hidden_tab_pauses_and_resumes_by_id() {
+async fn a_hidden_tab_pauses_and_resumes_by_id(transport: Transport) {
     let t = topic("hidden");
     let client = SseClient::builder(&format!("{}/sse/subscribe?topic={t}", server()))
         .pause_when_hidden(true)
+        .transport(transport)
         .build()
         .unwrap();
     let mut rx = event_ids(&client, "message");
@@ -691,12 +777,15 @@ fn the_js_parser_reports_events_retry_and_comments_across_chunks() {
     assert_eq!(parser.last_event_id(), "7");
 }
 
-#[wasm_bindgen_test]
-async fn a_freed_js_client_keeps_its_connection_until_the_stream_ends() {
+async fn a_freed_js_client_keeps_its_connection_until_the_stream_ends(transport: Transport) {
     // Like a native EventSource, a connected client whose JS object is freed
     // or garbage-collected goes on delivering; it is released when it ends.
     let before = live_counts();
-    let client = js_client("/sse/counter?count=3&interval_ms=50", JsValue::UNDEFINED);
+    let client = js_client(
+        "/sse/counter?count=3&interval_ms=50",
+        JsValue::UNDEFINED,
+        transport,
+    );
     let (tx, mut rx) = mpsc::unbounded::<JsValue>();
     let handler = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
         let _ = tx.unbounded_send(v);
@@ -715,11 +804,11 @@ async fn a_freed_js_client_keeps_its_connection_until_the_stream_ends() {
     .await;
 }
 
-#[wasm_bindgen_test]
-async fn close_from_a_connecting_handler_keeps_the_client_closed() {
+async fn close_from_a_connecting_handler_keeps_the_client_closed(transport: Transport) {
     let before = live_counts();
     let client = Rc::new(
         SseClient::builder(&format!("{}/sse/monitoring", server()))
+            .transport(transport)
             .build()
             .unwrap(),
     );
@@ -746,3 +835,302 @@ async fn close_from_a_connecting_handler_keeps_the_client_closed() {
     drop(client);
     assert_eq!(live_counts(), before);
 }
+
+// Private topics: tokens signed here (HS256, with WebCrypto) against the
+// server's `--jwt-secret`, through either transport.
+
+#[wasm_bindgen(inline_js = r#"
+const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
+  .replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+export async function sign(secret, claims) {
+  const text = new TextEncoder();
+  const head = b64(text.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
+  const body = b64(text.encode(claims));
+  const key = await crypto.subtle.importKey("raw", text.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return head + "." + body + "." + b64(await crypto.subtle.sign("HMAC", key, text.encode(head + "." + body)));
+}
+"#)]
+extern "C" {
+    /// An HS256 JWT of the JSON `claims`, signed with `secret`.
+    fn sign(secret: &str, claims: &str) -> js_sys::Promise;
+}
+
+/// Unix time in seconds, `secs` from now.
+fn at(secs: f64) -> u64 {
+    (js_sys::Date::now() / 1000.0 + secs) as u64
+}
+
+/// Claims granting `subscribe` and `publish`, expiring `secs` from now.
+fn claims(subscribe: &[&str], publish: &[&str], secs: f64) -> String {
+    let list = |l: &[&str]| {
+        l.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        r#"{{"exp":{},"pushwire":{{"subscribe":[{}],"publish":[{}]}}}}"#,
+        at(secs),
+        list(subscribe),
+        list(publish)
+    )
+}
+
+/// A token valid for 10 minutes.
+async fn token(subscribe: &[&str], publish: &[&str]) -> String {
+    JsFuture::from(sign(jwt_secret(), &claims(subscribe, publish, 600.0)))
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+/// Publishes on the auth server with a token granting the topic.
+async fn publish_private(topic: &str, body: &str) -> String {
+    publish_as(
+        auth_server(),
+        topic,
+        body,
+        Some(&token(&[], &[topic]).await),
+    )
+    .await
+}
+
+/// A `getToken` signing `claims()` with `secret` on each call, counted.
+fn counted_tokens(
+    secret: &'static str,
+    claims: impl Fn() -> String + 'static,
+) -> (TokenSource, Rc<Cell<u32>>) {
+    let calls = Rc::new(Cell::new(0));
+    let counter = calls.clone();
+    let source = TokenSource::new(move || {
+        counter.set(counter.get() + 1);
+        sign(secret, &claims())
+    });
+    (source, calls)
+}
+
+/// A client of `topics` on the auth server.
+fn private_client(topics: &str, transport: Transport) -> pushwire_client::SseClientBuilder {
+    SseClient::builder(&format!("{}/sse/subscribe?topic={topics}", auth_server()))
+        .transport(transport)
+        .reconnect_interval(Duration::from_millis(20))
+        .jitter(Jitter::None)
+}
+
+fn is_auth_error(status: u16) -> impl Fn(&ClientEvent) -> bool {
+    move |e| matches!(e, ClientEvent::AuthError(a) if a.status == status)
+}
+
+async fn private_topic_with_get_token_delivers_every_event(transport: Transport) {
+    let t = topic("private.get");
+    let (tokens, calls) = counted_tokens(jwt_secret(), || claims(&["private.*"], &[], 600.0));
+    let client = private_client(&t, transport)
+        .get_token(tokens)
+        .build()
+        .unwrap();
+    let mut rx = event_ids(&client, "message");
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    let mut published = Vec::new();
+    for i in 0..3 {
+        published.push(publish_private(&t, &format!(r#"{{"data": {i}}}"#)).await);
+    }
+    let mut received = Vec::new();
+    while received.len() < published.len() {
+        received.push(within("private events", rx.next()).await.unwrap());
+    }
+    assert_eq!(received, published);
+    assert_eq!(calls.get(), 1, "one token for one connect");
+    assert_eq!(client.stats().reconnects, 0);
+    client.close();
+}
+
+async fn a_public_topic_needs_no_token(transport: Transport) {
+    let t = topic("public.open");
+    let client = private_client(&t, transport).build().unwrap();
+    let mut rx = event_ids(&client, "message");
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    let id = publish_private(&t, r#"{"data": "hello"}"#).await;
+    assert_eq!(within("public event", rx.next()).await.unwrap(), id);
+    client.close();
+}
+
+async fn a_token_without_the_grant_is_a_403_and_never_retried(transport: Transport) {
+    let t = topic("private.denied");
+    let (tokens, calls) = counted_tokens(jwt_secret(), || claims(&["elsewhere.*"], &[], 600.0));
+    let client = private_client(&t, transport)
+        .get_token(tokens)
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    let e = wait_for(&mut events, "auth-error", is_auth_error(403)).await;
+    let ClientEvent::AuthError(error) = e else {
+        unreachable!()
+    };
+    assert!(error.message.contains(&t), "{}", error.message);
+    assert_eq!(
+        wait_for(&mut events, "failed", |_| true).await,
+        ClientEvent::State(State::Failed)
+    );
+    // No retry: wait well past the 20 ms reconnect interval.
+    TimeoutFuture::new(300).await;
+    assert!(events.try_recv().is_err(), "an event after the 403");
+    assert_eq!(calls.get(), 1);
+    assert_eq!(client.stats().reconnects, 0);
+    assert_eq!(live_counts().timers, 0);
+}
+
+async fn an_invalid_token_is_a_401_retried_with_fresh_tokens(transport: Transport) {
+    let t = topic("private.forged");
+    let (tokens, calls) = counted_tokens("not-the-server-secret", || {
+        claims(&["private.*"], &[], 600.0)
+    });
+    let client = private_client(&t, transport)
+        .get_token(tokens)
+        .max_reconnect_attempts(2)
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    let mut refusals = 0;
+    loop {
+        match wait_for(&mut events, "auth-error or give-up", |e| {
+            matches!(
+                e,
+                ClientEvent::AuthError(_) | ClientEvent::MaxReconnectReached { .. }
+            )
+        })
+        .await
+        {
+            ClientEvent::AuthError(e) => {
+                assert_eq!(e.status, 401);
+                refusals += 1;
+            }
+            ClientEvent::MaxReconnectReached { attempts } => {
+                assert_eq!(attempts, 2);
+                break;
+            }
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(refusals, 3, "the first attempt and two reconnects");
+    assert_eq!(calls.get(), 3, "a fresh token for every attempt");
+    assert_eq!(client.state(), State::Failed);
+}
+
+async fn no_credentials_for_a_private_topic_is_a_401(transport: Transport) {
+    let t = topic("private.anonymous");
+    let client = private_client(&t, transport)
+        .max_reconnect_attempts(0)
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    let e = wait_for(&mut events, "auth-error", |e| {
+        matches!(e, ClientEvent::AuthError(_))
+    })
+    .await;
+    let ClientEvent::AuthError(error) = e else {
+        unreachable!()
+    };
+    assert_eq!(error.status, 401);
+    assert!(!error.message.is_empty());
+    wait_for(&mut events, "failed", is_state(State::Failed)).await;
+}
+
+async fn a_get_token_that_fails_is_an_error_and_retried(transport: Transport) {
+    let t = topic("private.flaky");
+    let calls = Rc::new(Cell::new(0));
+    let counter = calls.clone();
+    let tokens = TokenSource::new(move || {
+        counter.set(counter.get() + 1);
+        if counter.get() == 1 {
+            js_sys::Promise::reject(&js_sys::Error::new("token service down").into())
+        } else {
+            sign(jwt_secret(), &claims(&["private.*"], &[], 600.0))
+        }
+    });
+    let client = private_client(&t, transport)
+        .get_token(tokens)
+        .build()
+        .unwrap();
+    let mut events = client_events(&client);
+    client.connect();
+    let e = wait_for(&mut events, "error", |e| {
+        matches!(e, ClientEvent::Error { .. })
+    })
+    .await;
+    assert_eq!(
+        e,
+        ClientEvent::Error {
+            message: "token service down".into()
+        }
+    );
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    assert_eq!(calls.get(), 2);
+    client.close();
+}
+
+async fn a_stream_outlives_its_tokens_without_a_gap(transport: Transport) {
+    let t = topic("private.expiring");
+    // Tokens live one to two seconds (`exp` is in whole seconds).
+    let (tokens, calls) = counted_tokens(jwt_secret(), || claims(&["private.*"], &[], 2.0));
+    let client = private_client(&t, transport)
+        .get_token(tokens)
+        .build()
+        .unwrap();
+    let mut rx = event_ids(&client, "message");
+    let mut events = client_events(&client);
+    client.connect();
+    wait_for(&mut events, "open", is_state(State::Open)).await;
+    let publisher = token(&[], &[&t]).await;
+    let mut published = Vec::new();
+    // Publish until the client has been given a third token (two expiries).
+    let mut i = 0;
+    while calls.get() < 3 {
+        published.push(
+            publish_as(
+                auth_server(),
+                &t,
+                &format!(r#"{{"data": {i}}}"#),
+                Some(&publisher),
+            )
+            .await,
+        );
+        i += 1;
+        assert!(i < 200, "no token expired within 10 s");
+        TimeoutFuture::new(50).await; // pacing the publisher across the expiries
+    }
+    let last = publish_as(auth_server(), &t, r#"{"data": "last"}"#, Some(&publisher)).await;
+    published.push(last);
+    let mut received = Vec::new();
+    while received.len() < published.len() {
+        received.push(within("every event", rx.next()).await.unwrap());
+    }
+    assert_eq!(received, published, "every event exactly once, in order");
+    assert!(client.stats().reconnects >= 2);
+    // Expiry is no failure: no error, auth-error or reset on the way.
+    while let Ok(e) = events.try_recv() {
+        assert!(
+            matches!(e, ClientEvent::State(_) | ClientEvent::Open),
+            "unexpected {e:?}"
+        );
+    }
+    client.close();
+}
+
+both_transports!(
+    private_topics:
+    private_topic_with_get_token_delivers_every_event,
+    a_public_topic_needs_no_token,
+    a_token_without_the_grant_is_a_403_and_never_retried,
+    an_invalid_token_is_a_401_retried_with_fresh_tokens,
+    no_credentials_for_a_private_topic_is_a_401,
+    a_get_token_that_fails_is_an_error_and_retried,
+    a_stream_outlives_its_tokens_without_a_gap,
+);

@@ -31,6 +31,7 @@ commands:
   cluster [--nodes N]  a local NATS JetStream and N nodes sharing it (default 3)
   package         rebuild the npm package pushwire-client into xtask/prebuilt (commit it)
   test            install missing tools, then run fmt, clippy and every test suite
+  test chromium   only the client's wasm tests in headless Chromium
   bench [--quick|--full]  pushwire against peer SSE servers, into BENCHMARKS.md
   bench --scenarios cluster [--quick|--full]  pushwire nodes on a local NATS JetStream
   bench client    browser client: package size and decode throughput in Chromium
@@ -42,7 +43,7 @@ fn main() -> ExitCode {
     let result = match args.next().as_deref() {
         Some("demo") => demo::run(args.collect()),
         Some("cluster") => cluster::run(args.collect()),
-        Some("test") => test::run(),
+        Some("test") => test::run(args.collect()),
         Some("package") => package::run(),
         Some("bench") => bench::run(args.collect()),
         Some("fuzz") => fuzz::run(args.collect()),

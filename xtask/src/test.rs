@@ -62,7 +62,18 @@ impl Timings {
     }
 }
 
-pub fn run() -> Result<(), String> {
+/// Every suite; with `chromium`, only the client's wasm tests in Chromium
+/// (the tools installed beforehand).
+pub fn run(args: Vec<String>) -> Result<(), String> {
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => {}
+        ["chromium"] => return browser_tests(),
+        _ => {
+            return Err(format!(
+                "unknown arguments {args:?}; try `cargo xtask test [chromium]`"
+            ))
+        }
+    }
     let started = Instant::now();
     let mut timings = Timings::default();
     let _stopped = suites(&mut timings);
@@ -179,8 +190,9 @@ fn install() -> Result<(), String> {
         "install the wasm32-unknown-unknown target (rustup)".to_owned(),
         format!("install wasm-bindgen-cli {version} (cargo install, about 4 min, once)"),
         format!(
-            "install binaryen {} (wasm-opt, npm)",
-            tools::BINARYEN_VERSION
+            "install binaryen {} and terser {} (npm)",
+            tools::BINARYEN_VERSION,
+            tools::TERSER_VERSION
         ),
         "install chromium, chromium-driver and nats-server (apt)".to_owned(),
         "install the end-to-end tests' npm packages (npm ci)".to_owned(),
@@ -200,7 +212,7 @@ fn install() -> Result<(), String> {
             }),
             s.spawn(move || {
                 let step = p.start(2);
-                tools::ensure_wasm_opt(&step).map(|_| step.done())
+                tools::ensure_npm_tools(&step).map(|_| step.done())
             }),
             s.spawn(move || {
                 let step = p.start(3);
@@ -397,11 +409,23 @@ fn browser_tests() -> Result<(), String> {
     ))?;
     let main = Server::start(&["--cors-origins", "*", "--monitoring-ms", "100"])?;
     let rotating = Server::start(&["--cors-origins", "*", "--stream-lifetime-ms", "400"])?;
+    // Private topics: the tests sign their tokens with this secret.
+    let secret = format!("client-tests-{}", std::process::id());
+    let auth = Server::start(&[
+        "--cors-origins",
+        "*",
+        "--jwt-secret",
+        &secret,
+        "--public-topics",
+        "public.*",
+    ])?;
     let dead = dead_url()?;
     util::run(
         wasm_tests::command(&[], 300)
             .env("PUSHWIRE_TEST_SERVER", &main.url)
             .env("PUSHWIRE_TEST_ROTATING_SERVER", &rotating.url)
+            .env("PUSHWIRE_TEST_AUTH_SERVER", &auth.url)
+            .env("PUSHWIRE_TEST_JWT_SECRET", &secret)
             .env("PUSHWIRE_TEST_DEAD_URL", &dead),
     )
 }

@@ -6,7 +6,8 @@
 //! --profile wasm-release` (opt-level z, LTO, one codegen unit) with the
 //! checkout's and cargo's folders remapped out of panic locations, then the
 //! pinned `wasm-bindgen` CLI, binaryen's `wasm-opt -Oz` (see
-//! [`tools::BINARYEN_VERSION`]), and a `package.json`, README and licenses
+//! [`tools::BINARYEN_VERSION`]), terser over the JavaScript (see
+//! [`tools::TERSER_VERSION`]), and a `package.json`, README and licenses
 //! written here.
 //!
 //! The committed copy ([`committed_dir`]) lives beside a record of what it was
@@ -59,11 +60,12 @@ pub fn build_steps() -> Result<Vec<String>, String> {
             tools::locked_wasm_bindgen_version()?
         ),
         format!(
-            "install binaryen {} (wasm-opt, npm)",
-            tools::BINARYEN_VERSION
+            "install binaryen {} and terser {} (npm)",
+            tools::BINARYEN_VERSION,
+            tools::TERSER_VERSION
         ),
         "compile pushwire-client to wasm (wasm-release profile)".into(),
-        "run wasm-bindgen and wasm-opt, write package.json".into(),
+        "run wasm-bindgen, wasm-opt and terser, write package.json".into(),
     ])
 }
 
@@ -83,11 +85,11 @@ pub fn build_package(progress: &Progress, first: usize, inputs: &Inputs) -> Resu
             step.done();
             Ok::<_, String>(())
         });
-        let wasm_opt = s.spawn(|| {
+        let npm_tools = s.spawn(|| {
             let step = progress.start(first + 2);
-            let bin = tools::ensure_wasm_opt(&step)?;
+            let tools = tools::ensure_npm_tools(&step)?;
             step.done();
-            Ok::<_, String>(bin)
+            Ok::<_, String>(tools)
         });
         let compiled = (|| {
             let step = progress.start(first);
@@ -101,12 +103,12 @@ pub fn build_package(progress: &Progress, first: usize, inputs: &Inputs) -> Resu
         let bindgen = bindgen
             .join()
             .map_err(|_| "the wasm-bindgen install panicked")?;
-        let wasm_opt = wasm_opt
+        let npm_tools = npm_tools
             .join()
-            .map_err(|_| "the binaryen install panicked")?;
-        let (wasm, (), wasm_opt) = (compiled?, bindgen?, wasm_opt?);
+            .map_err(|_| "the npm tools' install panicked")?;
+        let (wasm, (), npm_tools) = (compiled?, bindgen?, npm_tools?);
         let step = progress.start(first + 4);
-        assemble(&step, &wasm, &wasm_opt)?;
+        assemble(&step, &wasm, &npm_tools)?;
         step.done();
         Ok::<_, String>(())
     })?;
@@ -180,8 +182,9 @@ fn compile(step: &Step) -> Result<PathBuf, String> {
     Ok(target_dir.join(format!("wasm32-unknown-unknown/wasm-release/{STEM}.wasm")))
 }
 
-/// wasm-bindgen, wasm-opt, then package.json, README and licenses, into [`pkg_dir`].
-fn assemble(step: &Step, wasm: &Path, wasm_opt: &Path) -> Result<(), String> {
+/// wasm-bindgen, wasm-opt, terser, then package.json, README and licenses,
+/// into [`pkg_dir`].
+fn assemble(step: &Step, wasm: &Path, tools: &tools::NpmTools) -> Result<(), String> {
     let out = pkg_dir();
     if out.exists() {
         std::fs::remove_dir_all(&out)
@@ -204,9 +207,15 @@ fn assemble(step: &Step, wasm: &Path, wasm_opt: &Path) -> Result<(), String> {
     step.detail("wasm-opt -Oz");
     let bg = out.join(format!("{STEM}_bg.wasm"));
     let mut opt = cmd(
-        &wasm_opt.to_string_lossy(),
+        &tools.wasm_opt.to_string_lossy(),
         &[
             "-Oz",
+            // Until nothing shrinks, assuming what holds for Rust's wasm:
+            // the first 1 KiB of memory is unused, and memory starts zeroed
+            // (together 0.4 KB gzipped).
+            "--converge",
+            "--low-memory-unused",
+            "--zero-filled-memory",
             "--enable-bulk-memory",
             "--enable-nontrapping-float-to-int",
             "--enable-sign-ext",
@@ -217,6 +226,22 @@ fn assemble(step: &Step, wasm: &Path, wasm_opt: &Path) -> Result<(), String> {
     );
     opt.arg(&bg).arg("-o").arg(&bg);
     step.run(&mut opt)?;
+    step.detail("terser");
+    for js in javascript_files(&out)? {
+        let mut minify = cmd(
+            &tools.terser.to_string_lossy(),
+            &[
+                "--module",
+                "--compress",
+                "--mangle",
+                "--comments",
+                "/@ts-self-types/",
+                "--output",
+            ],
+        );
+        minify.arg(&js).arg(&js);
+        step.run(&mut minify)?;
+    }
     for (from, to) in [
         ("client-wasm/README.md", "README.md"),
         ("LICENSE-MIT", "LICENSE-MIT"),
@@ -228,6 +253,23 @@ fn assemble(step: &Step, wasm: &Path, wasm_opt: &Path) -> Result<(), String> {
     let manifest = package_json(&out)?;
     std::fs::write(out.join("package.json"), manifest)
         .map_err(|e| format!("cannot write package.json: {e}"))
+}
+
+/// The package's JavaScript: the glue and the snippets under `snippets/`.
+fn javascript_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            files.extend(javascript_files(&path)?);
+        } else if path.extension().is_some_and(|e| e == "js") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// `key = "value"` from a Cargo.toml's text (the first such line).
@@ -379,6 +421,7 @@ impl Inputs {
         let mut lines = vec![
             format!("wasm-bindgen {}", tools::locked_wasm_bindgen_version()?),
             format!("binaryen {}", tools::BINARYEN_VERSION),
+            format!("terser {}", tools::TERSER_VERSION),
         ];
         let lock = std::fs::read_to_string(root().join("Cargo.lock"))
             .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;

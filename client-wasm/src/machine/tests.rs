@@ -745,3 +745,96 @@ fn only_close_and_pause_end_a_generation() {
     step(&mut m, Input::Close);
     assert_eq!(m.generation(), 2);
 }
+
+fn refused(status: u16) -> Input {
+    Input::AuthFailed(AuthError {
+        status,
+        message: "no".into(),
+    })
+}
+
+#[test]
+fn a_401_reports_auth_error_and_retries_on_the_policy() {
+    let mut m = machine(config());
+    step(&mut m, Input::Connect);
+    let c = step(&mut m, refused(401));
+    assert_eq!(
+        c,
+        [
+            Command::CloseSource,
+            Command::Schedule { delay_ms: 100 },
+            Command::Emit(ClientEvent::AuthError(AuthError {
+                status: 401,
+                message: "no".into()
+            })),
+            Command::Continue,
+            Command::Emit(ClientEvent::State(State::Reconnecting)),
+            Command::Emit(ClientEvent::Reconnecting {
+                attempt: 1,
+                delay_ms: 100
+            }),
+        ]
+    );
+    // Capped like any failure: three attempts, then failed.
+    for _ in 0..3 {
+        step(&mut m, Input::TimerFired);
+        step(&mut m, refused(401));
+    }
+    assert_eq!(m.state(), State::Failed);
+    assert_eq!(m.stats().reconnects, 3);
+}
+
+#[test]
+fn a_403_reports_auth_error_and_fails_without_retrying() {
+    let mut m = machine(config());
+    step(&mut m, Input::Connect);
+    let c = step(&mut m, refused(403));
+    assert_eq!(
+        c,
+        [
+            Command::CloseSource,
+            Command::Emit(ClientEvent::AuthError(AuthError {
+                status: 403,
+                message: "no".into()
+            })),
+            Command::Continue,
+            Command::Emit(ClientEvent::State(State::Failed)),
+        ]
+    );
+    assert!(delays(&c).is_empty(), "nothing scheduled");
+    assert!(!m.connected());
+    // A late answer changes nothing; the app may connect again.
+    assert!(step(&mut m, refused(403)).is_empty());
+    assert_eq!(step(&mut m, Input::Connect).last(), Some(&open(None)));
+}
+
+#[test]
+fn expired_delivers_then_resumes_at_once_after_the_last_id() {
+    let mut m = open_machine(config());
+    step(&mut m, message("7"));
+    let c = step(&mut m, Input::ExpiredReceived { id: String::new() });
+    assert_eq!(
+        c,
+        [
+            Command::Deliver,
+            Command::Emit(ClientEvent::State(State::Reconnecting)),
+            Command::CloseSource,
+            open(Some("7")),
+        ]
+    );
+    assert_eq!(m.stats().reconnects, 1);
+    assert_eq!(m.stats().events_received, 2);
+    let c = step(&mut m, Input::Opened);
+    assert_eq!(
+        emitted(&c),
+        [ClientEvent::State(State::Open), ClientEvent::Open]
+    );
+}
+
+#[test]
+fn expired_without_a_connection_is_ignored() {
+    let mut m = machine(config());
+    let c = step(&mut m, Input::ExpiredReceived { id: String::new() });
+    assert!(c.is_empty());
+    assert_eq!(m.state(), State::Closed);
+}

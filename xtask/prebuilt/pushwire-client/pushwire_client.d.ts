@@ -24,6 +24,12 @@ export interface SseClientOptions {
     reconnectOnOnline?: boolean;
     /** Close while the tab is hidden, resume by id when visible. Default false. */
     pauseWhenHidden?: boolean;
+    /** How the stream is read: "eventsource" (the browser's EventSource: cookies, and tokens traded for tickets) or "fetch" (a streaming fetch that sends the token as `Authorization: Bearer`). Default "eventsource". */
+    transport?: "eventsource" | "fetch";
+    /** Called before every connect and when the server says the token expired; returns the token (null: none), or a promise of it. With "eventsource" the client trades it for a single-use ticket. */
+    getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+    /** Where a token is traded for a ticket (transport "eventsource"), relative to the stream's URL. Default "/api/tickets". */
+    ticketUrl?: string;
 }
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed" | "failed";
@@ -39,6 +45,11 @@ export interface ErrorInfo { message: string }
 export interface ReconnectingInfo { attempt: number; delayMs: number }
 export interface MaxReconnectInfo { attempts: number }
 export interface ParseErrorInfo { event: string; data: string; error: string }
+/**
+ * The server refused the credentials. 401: no valid token (the next attempt
+ * asks getToken again); 403: the token lacks the grant (state "failed").
+ */
+export interface AuthErrorInfo { status: 401 | 403; message: string }
 /** Sent by the server instead of a silent gap: events may have been missed. */
 export interface Reset { reason: "unknown_epoch" | "malformed" | "too_old" | "future"; message: string; last_event_id: string }
 /** Sent by the server when a finite stream is complete; the client closes. */
@@ -58,6 +69,7 @@ export interface EventMeta { event: string; lastEventId: string }
 export interface ClientEventMap {
     open: undefined;
     error: ErrorInfo;
+    "auth-error": AuthErrorInfo;
     reconnecting: ReconnectingInfo;
     "max-reconnect-reached": MaxReconnectInfo;
     "parse-error": ParseErrorInfo;
@@ -146,8 +158,10 @@ export interface InitOutput {
     readonly sseparser_finish: (a: number) => void;
     readonly sseparser_lastEventId: (a: number) => [number, number];
     readonly sseparser_new: () => number;
-    readonly wasm_bindgen__convert__closures_____invoke__h7a4a3852ca329a9b: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h4b536e035d7db686: (a: number, b: number) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h174b23647d5a97f9: (a: number, b: number, c: any) => any;
+    readonly wasm_bindgen__convert__closures_____invoke__h4785f82ebac66ac6: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h47c44706d67bf320: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__hc318e63f21e33bea: (a: number, b: number) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
