@@ -174,6 +174,14 @@ pub struct Config {
     #[arg(long, env = "PUSHWIRE_MAX_TICKETS", default_value_t = DEFAULT_MAX_TICKETS)]
     pub max_tickets: usize,
 
+    /// Mint tokens for a made-up demo user at `POST /demo/token`, valid
+    /// this many milliseconds (0 = off). For the demo page's private panel
+    /// only: anyone who can reach the server gets one. Needs --jwt-secret
+    /// and a loopback --addr.
+    #[arg(long, env = "PUSHWIRE_DEMO_TOKEN_TTL_MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub demo_token_ttl_ms: u64,
+
     /// Origins allowed to read responses cross-origin (comma-separated, or `*`).
     #[arg(long, env = "PUSHWIRE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -246,6 +254,7 @@ impl Default for Config {
             public_topics: Vec::new(),
             ticket_ttl_ms: DEFAULT_TICKET_TTL_MS,
             max_tickets: DEFAULT_MAX_TICKETS,
+            demo_token_ttl_ms: 0,
             cors_origins: Vec::new(),
             stream_lifetime_ms: DEFAULT_STREAM_LIFETIME_MS,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
@@ -312,6 +321,15 @@ pub enum ConfigError {
     /// A `--public-topics` entry is not a selector.
     #[error("--public-topics: {0}")]
     PublicTopics(String),
+    /// Demo tokens are HS256, signed with `--jwt-secret`.
+    #[error("--demo-token-ttl-ms needs --jwt-secret: demo tokens are signed with it")]
+    DemoTokensWithoutSecret,
+    /// Demo tokens go to anyone who asks: loopback only.
+    #[error(
+        "refusing to mint demo tokens on {0}: anyone who can reach it would get one. \
+         Listen on a loopback address, or leave --demo-token-ttl-ms at 0"
+    )]
+    DemoTokensInPublic(SocketAddr),
     /// An empty token would match an empty bearer credential.
     #[error("the publish token must not be empty")]
     EmptyToken,
@@ -356,6 +374,14 @@ impl Config {
             .map_err(ConfigError::PublicTopics)?;
         if !self.addr.ip().is_loopback() && self.publish_token.is_none() && verifier.is_none() {
             return Err(ConfigError::PublicWithoutToken(self.addr));
+        }
+        if self.demo_token_ttl_ms > 0 {
+            if self.jwt_secret.is_none() {
+                return Err(ConfigError::DemoTokensWithoutSecret);
+            }
+            if !self.addr.ip().is_loopback() {
+                return Err(ConfigError::DemoTokensInPublic(self.addr));
+            }
         }
         Ok(())
     }

@@ -744,4 +744,66 @@ fn a_key_that_cannot_be_used_stops_the_server_at_start_with_the_reason() {
     let (ok, stderr) = run(&["--jwt-secret", "s", "--public-topics", "a*b"]);
     assert!(!ok);
     assert!(stderr.contains("is not a topic selector"), "{stderr}");
+    // Demo tokens are signed with the secret, and go to anyone: loopback only.
+    let (ok, stderr) = run(&["--demo-token-ttl-ms", "5000"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--demo-token-ttl-ms needs --jwt-secret"),
+        "{stderr}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pushwire"))
+        .args(["--addr", "0.0.0.0:0", "--jwt-secret", "s"])
+        .args(["--demo-token-ttl-ms", "5000"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refusing to mint demo tokens on 0.0.0.0:0"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_demo_user_gets_short_lived_tokens_for_its_private_topics_only_when_asked() {
+    let off = server().await;
+    let res = client().post(off.url("/demo/token")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "demo tokens are off (--demo-token-ttl-ms)");
+
+    let server = TestServer::start_with(|c| {
+        c.jwt_secret = Some(SECRET.into());
+        c.demo_token_ttl_ms = 3000;
+    })
+    .await;
+    let res = client()
+        .post(server.url("/demo/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: Value = res.json().await.unwrap();
+    let expires_in_ms = body["expires_in_ms"].as_u64().unwrap();
+    assert!((2000..=3000).contains(&expires_in_ms), "{expires_in_ms}");
+    let auth = bearer(body["token"].as_str().unwrap());
+    let h = [("authorization", auth.as_str())];
+    assert_eq!(
+        subscribe_status(&server, "topic=private.demo.inbox", &h).await,
+        200
+    );
+    assert_eq!(
+        subscribe_status(&server, "topic=private.other", &h).await,
+        403
+    );
+    // It expires: the stream ends with pushwire.expired.
+    let mut reader = SseReader::open_request(
+        client()
+            .get(server.url("/sse/subscribe?topic=private.demo.inbox"))
+            .header("authorization", &auth),
+    )
+    .await;
+    let events = reader.events(1).await;
+    assert_eq!(events[0].event, EXPIRED_EVENT);
 }

@@ -1,5 +1,6 @@
 //! The demo: the per-connection streams (`/sse/counter`, `/sse/demo`,
-//! `/sse/perf`) and the monitoring sampler feeding the `monitoring` topic.
+//! `/sse/perf`), the monitoring sampler feeding the `monitoring` topic, and
+//! the demo user's tokens (`POST /demo/token`, off unless asked for).
 //! They are built on the crate's public API ([`SseEvent`] streams answered
 //! with [`Sse`](crate::Sse), [`Hub::publish_typed`](crate::Hub::publish_typed)),
 //! as the examples in `server/examples/` are.
@@ -15,6 +16,7 @@ pub(crate) mod advanced;
 pub(crate) mod counter;
 pub(crate) mod monitoring;
 pub(crate) mod perf;
+pub(crate) mod tokens;
 
 use pushwire_protocol::{Reset, ResetReason, TypedEvent};
 

@@ -3,6 +3,7 @@
 //! (the binary) or around a [`Hub`] a user already has (an embedding app).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -12,6 +13,7 @@ use crate::auth::Auth;
 use crate::backend::jetstream::{JetStream, JetStreamError};
 use crate::backend::Backend;
 use crate::config::Config;
+use crate::demo::tokens::DemoTokens;
 use crate::hub::Hub;
 use crate::sse::SseContext;
 use crate::stats::Stats;
@@ -32,6 +34,8 @@ pub struct App {
     pub(crate) cors: CorsPolicy,
     /// Who may subscribe, poll and publish where.
     pub(crate) auth: Auth,
+    /// `POST /demo/token`, when `--demo-token-ttl-ms` asks for it.
+    pub(crate) demo_tokens: Option<DemoTokens>,
     pub(crate) shutdown: CancellationToken,
 }
 
@@ -77,6 +81,13 @@ impl App {
             },
             cors: CorsPolicy::new(&config.cors_origins),
             auth: Auth::from_config(&config, stats.clone()),
+            demo_tokens: config
+                .jwt_secret
+                .as_deref()
+                .filter(|_| config.demo_token_ttl_ms > 0)
+                .and_then(|secret| {
+                    DemoTokens::new(secret, Duration::from_millis(config.demo_token_ttl_ms))
+                }),
             config: Arc::new(config),
             backend,
             hub,

@@ -11,6 +11,7 @@
 //! | `GET /api/topics/{topic}/events?after&limit` | `handlers/poll.rs` |
 //! | `GET /api/stats` | `handlers/stats.rs` |
 //! | `POST /api/tickets` | `auth/mod.rs`: a single-use ticket for a URL |
+//! | `POST /demo/token` | `demo/tokens.rs`: the demo user's token (off by default) |
 //! | `GET /metrics` | `handlers/stats.rs` |
 //! | `GET /healthz` | `ok`: the process runs |
 //! | `GET /readyz` | `handlers/stats.rs`: the backend is usable (`503` when not) |
@@ -35,7 +36,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::error::handle_rejection;
+use super::error::{handle_rejection, ApiError};
 use super::handlers::{self, no_store, poll, publish, respond, stats, streams, subscribe};
 use super::query::{self, Query};
 use super::App;
@@ -59,6 +60,8 @@ pub(crate) fn routes(app: App) -> BoxedFilter<(Response,)> {
             .unify(),
     );
     let routes = demo
+        .or(demo_token_route(&app))
+        .unify()
         .or(push_api(&app))
         .unify()
         .or(get_exact(&app, "metrics", stats::metrics))
@@ -177,6 +180,35 @@ pub(crate) fn tickets_route(app: &App) -> BoxedFilter<(Response,)> {
                 Ok(no_store(warp::reply::json(&ticket).into_response()))
             };
             respond(result.await)
+        })
+        .boxed()
+}
+
+/// `POST /demo/token`: a short-lived token for the demo user, when
+/// `--demo-token-ttl-ms` is set (404 otherwise).
+fn demo_token_route(app: &App) -> BoxedFilter<(Response,)> {
+    warp::path!("demo" / "token")
+        .and(warp::post())
+        .and(with_app(app))
+        .map(|app: App| {
+            let minted = app
+                .demo_tokens
+                .as_ref()
+                .ok_or_else(|| {
+                    ApiError::new(
+                        http::StatusCode::NOT_FOUND,
+                        "demo tokens are off (--demo-token-ttl-ms)",
+                    )
+                })
+                .and_then(|tokens| {
+                    tokens.mint(std::time::SystemTime::now()).ok_or_else(|| {
+                        ApiError::new(
+                            http::StatusCode::INTERNAL_SERVER_ERROR,
+                            "could not sign a demo token",
+                        )
+                    })
+                });
+            respond(minted.map(|t| no_store(warp::reply::json(&t).into_response())))
         })
         .boxed()
 }
