@@ -1,6 +1,8 @@
 // The pushwire demo page: every panel is driven by the pushwire-client npm
 // package (SseClient, SseParser), imported through the import map in
-// index.html. Plain ES module, no framework.
+// index.html. Plain ES module, no framework. With private topics on (as
+// `cargo xtask demo` starts the server), publishing and the private panel
+// use tokens the server mints for a demo user.
 
 import init, { SseClient, SseParser } from "pushwire-client";
 import { LineChart } from "./chart.js";
@@ -37,6 +39,11 @@ function logItem(list, text, cls, limit = 200) {
 }
 
 await init();
+/** Whether the server mints the demo user's tokens (private topics are on). */
+const demoTokens = await fetch("/api/stats", { cache: "no-store" })
+  .then((r) => r.json())
+  .then((s) => s.demo_tokens === true)
+  .catch(() => false);
 
 // ---------------------------------------------------------------- connection
 const topics = [config.topic, COMPARE_TOPIC];
@@ -271,11 +278,10 @@ $("perf-run").addEventListener("click", () => {
 $("cmp-poll").textContent = `${config.pollMs / 1000} s`;
 let seq = 0;
 async function publish(topic, body) {
-  const res = await fetch(`/api/topics/${encodeURIComponent(topic)}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+  const headers = { "content-type": "application/json" };
+  // With private topics on, publishing needs a token too (the demo user's may publish anywhere).
+  if (demoTokens) headers.authorization = `Bearer ${await publisherToken()}`;
+  const res = await fetch(`/api/topics/${encodeURIComponent(topic)}`, { method: "POST", headers, body: JSON.stringify(body) });
   return { ok: res.ok, status: res.status, body: await res.json() };
 }
 setInterval(() => {
@@ -356,9 +362,96 @@ $("pub-form").addEventListener("submit", async (event) => {
   }
 });
 
+// ------------------------------------------------------------- private topic
+const PRIVATE_TOPIC = "private.demo.inbox";
+const priv = { client: null, tokens: 0, expiresAt: 0, count: 0, last: -1, gaps: 0, dups: 0, seq: 0, ticker: null };
+let cachedPublisher = { token: "", expiresAt: 0 };
+
+/** A fresh token of the demo user, minted by the server. */
+async function mintToken() {
+  const res = await fetch("/demo/token", { method: "POST", cache: "no-store" });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error);
+  return { token: body.token, expiresAt: Date.now() + body.expires_in_ms };
+}
+
+/** The page's own publishing token, reused while it has a second left. */
+async function publisherToken() {
+  if (cachedPublisher.expiresAt - Date.now() < 1000) cachedPublisher = await mintToken();
+  return cachedPublisher.token;
+}
+
+/** The private client's getToken: counted, so the panel shows each renewal. */
+async function getToken() {
+  const { token, expiresAt } = await mintToken();
+  priv.tokens += 1;
+  priv.expiresAt = expiresAt;
+  renderPrivate();
+  return token;
+}
+
+function renderPrivate() {
+  $("priv-count").textContent = fmtInt.format(priv.count);
+  $("priv-tokens").textContent = fmtInt.format(priv.tokens);
+  $("priv-gaps").textContent = `${priv.gaps} / ${priv.dups}`;
+  const left = priv.expiresAt - Date.now();
+  $("priv-expires").textContent = priv.expiresAt ? `${fmt.format(Math.max(0, left) / 1000)} s` : "—";
+}
+
+/** (Re)connects the private client with the chosen transport, resuming after the last id. */
+function connectPrivate() {
+  const lastEventId = priv.client?.lastEventId;
+  priv.client?.close();
+  priv.client?.free();
+  const transport = document.querySelector("input[name=priv-transport]:checked").value;
+  const client = new SseClient(`/sse/subscribe?topic=${PRIVATE_TOPIC}`, {
+    transport,
+    getToken,
+    reconnectInterval: config.reconnectInterval,
+    maxReconnectAttempts: config.maxReconnectAttempts,
+    ...(lastEventId ? { lastEventId } : {}),
+  });
+  client.on("state", (s) => ($("priv-state").textContent = s));
+  client.on("note", ({ seq }) => {
+    if (seq <= priv.last) priv.dups += 1;
+    else priv.gaps += seq - priv.last - 1;
+    priv.last = Math.max(priv.last, seq);
+    priv.count += 1;
+    renderPrivate();
+  });
+  client.on("auth-error", ({ status, message }) => ($("priv-status").textContent = `refused (${status}): ${message}`));
+  client.on("reset", (r) => ($("priv-status").textContent = `reset: ${r.message}`));
+  // The page publishes a numbered note a second once the first connection is open.
+  client.on("open", () => {
+    priv.ticker ??= setInterval(() => {
+      publish(PRIVATE_TOPIC, { event: "note", data: { seq: priv.seq++ } }).catch(() => {});
+    }, 1000);
+  });
+  priv.client = client;
+  client.connect();
+}
+
+if (demoTokens) {
+  document.querySelectorAll("input[name=priv-transport]").forEach((r) => r.addEventListener("change", connectPrivate));
+  $("priv-anonymous").addEventListener("click", () => {
+    const anonymous = new SseClient(`/sse/subscribe?topic=${PRIVATE_TOPIC}`, { maxReconnectAttempts: 0 });
+    anonymous.on("auth-error", ({ status, message }) => {
+      $("priv-status").textContent = `without a token: refused (${status}): ${message}`;
+      anonymous.close();
+      anonymous.free();
+    });
+    anonymous.connect();
+  });
+  setInterval(renderPrivate, 250);
+  connectPrivate();
+} else {
+  $("priv-off").hidden = false;
+  for (const el of $("priv").querySelectorAll("input, button")) el.disabled = true;
+}
+
 connectMain(undefined);
 startCounter();
 monitoring.connect();
 // For the curious (and the end-to-end tests): the live clients.
-window.pushwireDemo = { get main() { return main; }, monitoring, get counter() { return counter; } };
+window.pushwireDemo = { get main() { return main; }, monitoring, get counter() { return counter; }, get private() { return priv; } };
 document.body.dataset.ready = "true";

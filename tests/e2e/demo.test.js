@@ -171,3 +171,49 @@ describe("when the server goes away", () => {
     }
   });
 });
+
+describe("private topics (as cargo xtask demo starts the server)", () => {
+  test("the private panel's stream outlives its tokens without a gap, on both transports", { timeout: 120_000 }, async () => {
+    const server = await startServer(await freePort(), [
+      "--jwt-secret", `e2e-${process.pid}`,
+      "--public-topics", "demo,compare,monitoring,public.*",
+      // Tokens live one to two seconds (exp is in whole seconds).
+      "--demo-token-ttl-ms", "2000",
+    ]);
+    const browser = await openBrowser();
+    try {
+      const { page, errors } = await openPage(browser.context, `${server.url}/`);
+      // The public panels still work, and publishing carries the demo user's token.
+      await waitForState(page, "open");
+      const figures = () => page.evaluate(() => {
+        const p = window.pushwireDemo.private;
+        return { count: p.count, last: p.last, tokens: p.tokens, gaps: p.gaps, dups: p.dups, state: document.getElementById("priv-state").textContent };
+      });
+      const tokensAtLeast = (n) => page.waitForFunction((n) => window.pushwireDemo.private.tokens >= n, n, { timeout: 30_000 });
+      // EventSource with tickets: two expiries, then the figures.
+      await tokensAtLeast(3);
+      let f = await figures();
+      assert.equal(f.gaps, 0, "no gap");
+      assert.equal(f.dups, 0, "no duplicate");
+      assert.equal(f.count, f.last + 1, "every note from the first, once");
+      assert.ok(f.count >= 2, `notes arrived (${f.count})`);
+      assert.equal(await page.textContent("#priv-gaps"), "0 / 0");
+
+      // fetch with the header: switching resumes by id, and two more expiries.
+      await page.check("input[name=priv-transport][value=fetch]");
+      await tokensAtLeast(f.tokens + 3);
+      f = await figures();
+      assert.deepEqual([f.gaps, f.dups, f.count], [0, 0, f.last + 1]);
+      assert.equal(f.state, "open");
+
+      // Without a token the topic is refused, and the page says so.
+      await page.click("#priv-anonymous");
+      await page.locator("#priv-status", { hasText: "without a token: refused (401)" }).waitFor({ timeout: DEADLINE_MS });
+      // The only console errors are the browser's reports of that refusal.
+      assert.deepEqual(errors.filter((e) => !/status of 401/.test(e)), []);
+    } finally {
+      await browser.close();
+      await server.kill();
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // write against them (`tsc --noEmit`, run by `cargo xtask test`). Lines
 // marked @ts-expect-error must fail to compile: the types are precise.
 import init, { SseClient, SseParser, liveCounts } from "pushwire-client";
-import type { ConnectionState, MonitoringData, Reset, SseClientOptions } from "pushwire-client";
+import type { AuthErrorInfo, ConnectionState, MonitoringData, Reset, SseClientOptions } from "pushwire-client";
 
 export async function usage(): Promise<void> {
   await init();
@@ -41,10 +41,20 @@ export async function usage(): Promise<void> {
   }
   void liveCounts().listeners;
 
+  // Private topics: a token from the app, through either transport.
+  const getToken = async (): Promise<string> => (await fetch("/my-app/token")).text();
+  const secured = new SseClient("/sse/subscribe?topic=user.42", { transport: "fetch", getToken, ticketUrl: "/api/tickets" });
+  secured.on("auth-error", ({ status, message }: AuthErrorInfo) => void `${status === 403 ? "denied" : "retry"}${message}`);
+  new SseClient("/x", { getToken: () => null });
+
   // @ts-expect-error: not a field of MonitoringData
   client.on("monitoring", (m) => void m.cpu);
   // @ts-expect-error: jitter is "full" or "none"
   new SseClient("/x", { jitter: "some" });
+  // @ts-expect-error: transport is "eventsource" or "fetch"
+  new SseClient("/x", { transport: "websocket" });
+  // @ts-expect-error: getToken returns a token, not a number
+  new SseClient("/x", { getToken: () => 42 });
   // @ts-expect-error: an unknown option
   new SseClient("/x", { maxReconectAttempts: 3 });
   // @ts-expect-error: state is read-only

@@ -6,6 +6,9 @@
 //! The package is the committed build (see [`wasm`]) whenever it matches the
 //! checkout, so a fresh machine needs no wasm toolchain: the wait is the
 //! server's build. Otherwise the package is built while the server builds.
+//!
+//! Private topics are on ([`PRIVATE_TOPIC_FLAGS`]) unless the flags given
+//! configure JWTs themselves.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -58,8 +61,38 @@ fn build_server(step: &progress::Step) -> Result<(), String> {
 }
 
 pub fn run(flags: Vec<String>) -> Result<(), String> {
+    let (flags, secret) = with_private_topics(flags)?;
     let (progress, serve_step) = prepare("start the server")?;
-    serve(progress, serve_step, &flags)
+    serve(progress, serve_step, &flags, secret.as_deref())
+}
+
+/// What the demo adds for private topics, with a fresh random JWT secret
+/// (in `PUSHWIRE_JWT_SECRET`, out of `ps`): the page's own topics stay public, and the server mints the
+/// demo user tokens that expire every 15 s, so the private panel shows a
+/// stream outliving its tokens.
+pub const PRIVATE_TOPIC_FLAGS: [&str; 4] = [
+    "--public-topics",
+    "demo,compare,monitoring,public.*",
+    "--demo-token-ttl-ms",
+    "15000",
+];
+
+/// `flags`, plus private topics and their secret unless they set any JWT
+/// option themselves.
+fn with_private_topics(mut flags: Vec<String>) -> Result<(Vec<String>, Option<String>), String> {
+    let own = ["--jwt-", "--public-topics", "--demo-token-ttl-ms"];
+    if flags.iter().any(|f| own.iter().any(|o| f.starts_with(o))) {
+        return Ok((flags, None));
+    }
+    let mut random = [0u8; 16];
+    std::io::Read::read_exact(
+        &mut std::fs::File::open("/dev/urandom").map_err(|e| format!("/dev/urandom: {e}"))?,
+        &mut random,
+    )
+    .map_err(|e| format!("/dev/urandom: {e}"))?;
+    let secret: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    flags.extend(PRIVATE_TOPIC_FLAGS.iter().map(|f| (*f).to_owned()));
+    Ok((flags, Some(secret)))
 }
 
 /// Builds what the demo page and the server need (the npm package in
@@ -137,7 +170,12 @@ pub fn prepare(last: &str) -> Result<(Progress, usize), String> {
 
 /// Starts the server with `flags` and prints its address once it listens;
 /// then passes its log through until it exits.
-fn serve(progress: Progress, index: usize, flags: &[String]) -> Result<(), String> {
+fn serve(
+    progress: Progress,
+    index: usize,
+    flags: &[String],
+    jwt_secret: Option<&str>,
+) -> Result<(), String> {
     let step = progress.start(index);
     let bin = if debug_server() {
         "target/debug/pushwire"
@@ -148,6 +186,9 @@ fn serve(progress: Progress, index: usize, flags: &[String]) -> Result<(), Strin
     c.current_dir(root());
     if !flags.iter().any(|f| f.starts_with("--www-dir")) {
         c.args(["--www-dir", "www"]);
+    }
+    if let Some(secret) = jwt_secret {
+        c.env("PUSHWIRE_JWT_SECRET", secret);
     }
     let mut child = c
         .args(flags)

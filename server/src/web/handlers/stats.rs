@@ -15,6 +15,9 @@ use crate::web::App;
 #[derive(Debug, Serialize)]
 struct NodeStats<'a> {
     node: &'a str,
+    /// Whether `POST /demo/token` mints tokens (the demo page's private
+    /// panel asks here first, rather than provoke a 404).
+    demo_tokens: bool,
     #[serde(flatten)]
     stats: StatsSnapshot,
 }
@@ -23,6 +26,7 @@ struct NodeStats<'a> {
 pub(crate) fn stats(app: &App) -> Response {
     let body = NodeStats {
         node: &app.config.node_name,
+        demo_tokens: app.demo_tokens.is_some(),
         stats: app.hub.stats(),
     };
     no_store(warp::reply::json(&body).into_response())
