@@ -13,8 +13,6 @@
 //!   headless Chromium (MonitoringData events/s into JS objects and into
 //!   Rust structs), and the npm package's size, raw and gzipped.
 
-use std::io::Write;
-use std::process::Stdio;
 
 use crate::progress::Progress;
 use crate::servers::Server;
@@ -68,22 +66,6 @@ fn wants_cluster(args: &[String]) -> bool {
         .any(|l| l.split(',').any(|s| s.trim() == "cluster"))
 }
 
-fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {
-    let mut child = cmd("gzip", &["-9c"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run gzip: {e}"))?;
-    child
-        .stdin
-        .take()
-        .ok_or("no stdin")?
-        .write_all(bytes)
-        .map_err(|e| e.to_string())?;
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    Ok(out.stdout.len())
-}
-
 fn client() -> Result<(), String> {
     let mut steps = wasm::build_steps()?;
     steps.push("install chromium, chromium-driver and nats-server (apt)".to_owned());
@@ -104,23 +86,8 @@ fn client() -> Result<(), String> {
         built.and(browser)
     })?;
     drop(progress);
-    let mut total = (0, 0);
     eprintln!("\npackage sizes (client-wasm/pkg):");
-    for file in ["pushwire_client_bg.wasm", "pushwire_client.js"] {
-        let bytes =
-            std::fs::read(wasm::pkg_dir().join(file)).map_err(|e| format!("{file}: {e}"))?;
-        let gz = gzipped_len(&bytes)?;
-        total = (total.0 + bytes.len(), total.1 + gz);
-        eprintln!(
-            "  {file:<26} {:>7} bytes raw {:>7} bytes gzipped",
-            bytes.len(),
-            gz
-        );
-    }
-    eprintln!(
-        "  {:<26} {:>7} bytes raw {:>7} bytes gzipped\n",
-        "total", total.0, total.1
-    );
+    eprint!("{}", wasm::PackageSize::of(&wasm::pkg_dir())?);
 
     util::build_release_server(&[])?;
     let server = Server::start_release(&["--cors-origins", "*", "--replay-capacity", "10000"])?;

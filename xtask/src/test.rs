@@ -168,6 +168,13 @@ fn suites(t: &mut Timings) -> Result<(), ()> {
     } else {
         wasm::pkg_dir()
     };
+    t.run(
+        &format!(
+            "npm package under {} B gzipped (wasm, glue, snippets)",
+            wasm::MAX_GZIPPED_BYTES
+        ),
+        || wasm::PackageSize::of(&package)?.check(),
+    );
     t.run("demo page end to end (Chromium, playwright)", || {
         end_to_end_tests(&package)
     });

@@ -255,6 +255,87 @@ fn assemble(step: &Step, wasm: &Path, tools: &tools::NpmTools) -> Result<(), Str
         .map_err(|e| format!("cannot write package.json: {e}"))
 }
 
+/// The most the files a page loads from the package may weigh, gzipped
+/// (`gzip -9`, each file on its own as a server sends it): the `.wasm`, the
+/// glue and the snippets.
+pub const MAX_GZIPPED_BYTES: usize = 35_000;
+
+/// What a page loads from a package: each file's size, raw and gzipped.
+pub struct PackageSize {
+    /// `(path in the package, raw bytes, gzipped bytes)`.
+    pub files: Vec<(String, usize, usize)>,
+}
+
+impl PackageSize {
+    /// The sizes of the package in `dir`.
+    pub fn of(dir: &Path) -> Result<PackageSize, String> {
+        let mut paths = vec![dir.join(format!("{STEM}_bg.wasm"))];
+        paths.extend(javascript_files(dir)?);
+        let mut files = Vec::new();
+        for path in paths {
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let name = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            files.push((name, bytes.len(), gzipped_len(&bytes)?));
+        }
+        Ok(PackageSize { files })
+    }
+
+    /// All files, gzipped.
+    pub fn gzipped(&self) -> usize {
+        self.files.iter().map(|f| f.2).sum()
+    }
+
+    /// An error unless the package stays under [`MAX_GZIPPED_BYTES`].
+    pub fn check(&self) -> Result<(), String> {
+        if self.gzipped() < MAX_GZIPPED_BYTES {
+            eprint!("{self}");
+            Ok(())
+        } else {
+            Err(format!(
+                "the package weighs {} B gzipped, over the {MAX_GZIPPED_BYTES} B budget:\n{self}",
+                self.gzipped()
+            ))
+        }
+    }
+}
+
+impl std::fmt::Display for PackageSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, raw, gz) in &self.files {
+            writeln!(f, "  {name:<58} {raw:>7} B raw {gz:>7} B gzipped")?;
+        }
+        let raw: usize = self.files.iter().map(|f| f.1).sum();
+        writeln!(
+            f,
+            "  {:<58} {raw:>7} B raw {:>7} B gzipped",
+            "total",
+            self.gzipped()
+        )
+    }
+}
+
+/// `bytes` compressed by `gzip -9`, in bytes.
+fn gzipped_len(bytes: &[u8]) -> Result<usize, String> {
+    use std::io::Write;
+    let mut child = cmd("gzip", &["-9c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(bytes)
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    Ok(out.stdout.len())
+}
+
 /// The package's JavaScript: the glue and the snippets under `snippets/`.
 fn javascript_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
