@@ -3,7 +3,9 @@
 //! Typed Server-Sent Events for the browser, for JavaScript/TypeScript (the
 //! npm package `pushwire-client`) and for Rust web apps compiled to wasm.
 //!
-//! A thin wrapper of the browser's `EventSource` that
+//! A thin wrapper of the browser's `EventSource` (or of a streaming
+//! `fetch`, [`Transport::Fetch`], which can send an `Authorization` header)
+//! that
 //! * decodes JSON data, straight into the protocol's types for Rust
 //!   ([`SseClient::on_typed`], [`SseClient::events`]), reporting data that
 //!   does not decode as `parse-error` without stopping the stream;
@@ -12,6 +14,10 @@
 //!   event is lost or doubled across reconnects;
 //! * understands the server's control events: `pushwire.reset` (a gap the
 //!   server could not fill) and `pushwire.end` (complete: do not reconnect);
+//! * reads private topics: a [`TokenSource`] is asked for a token before
+//!   every connect and when the server says it expired (`pushwire.expired`:
+//!   the client resumes at once, by id); refusals arrive as
+//!   [`ClientEvent::AuthError`] (401 retried with a fresh token, 403 final);
 //! * owns every listener and timer it registers and releases them on
 //!   `close()` or drop.
 //!
@@ -25,6 +31,21 @@
 //! let client = SseClient::builder("/sse/monitoring").max_reconnect_attempts(10).build().unwrap();
 //! client.on_typed::<MonitoringData>(|m| { let _ = m.memory_usage; });
 //! client.on_client_event(|e| if let ClientEvent::Reconnecting { attempt, .. } = e { let _ = attempt; });
+//! client.connect();
+//! ```
+//!
+//! A private topic, with tokens from the app (here a JS function on the
+//! page returning a promise of one):
+//!
+//! ```no_run
+//! use pushwire_client::{SseClient, TokenSource, Transport};
+//! # fn app_token_promise() -> js_sys::Promise { js_sys::Promise::resolve(&wasm_bindgen::JsValue::from_str("token")) }
+//!
+//! let client = SseClient::builder("/sse/subscribe?topic=user.42.inbox")
+//!     .transport(Transport::Fetch)
+//!     .get_token(TokenSource::new(app_token_promise))
+//!     .build()
+//!     .unwrap();
 //! client.connect();
 //! ```
 #![warn(missing_docs)]
