@@ -1,16 +1,16 @@
 //! Decode throughput in Chromium: how many `MonitoringData` events per
 //! second the client turns into JS objects (the JS face) and into Rust
-//! structs (`on_typed`). Not a pass/fail test: run it with
+//! structs (`on_typed`), reading the stream with each transport
+//! (`EventSource` and the streaming `fetch`). Not a pass/fail test: run it with
 //! `cargo xtask bench client`, which starts the server and prints the figures.
 #![cfg(all(target_arch = "wasm32", feature = "bench"))]
 #![allow(clippy::unwrap_used, clippy::option_env_unwrap)]
 
 use std::cell::Cell;
-use std::rc::Rc;
 
 use futures_channel::oneshot;
 use js_sys::Reflect;
-use pushwire_client::{JsSseClient, SseClient};
+use pushwire_client::{JsSseClient, SseClient, Transport};
 use pushwire_protocol::MonitoringData;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -75,6 +75,65 @@ fn report(face: &str, elapsed_ms: f64) {
     web_sys::console::log_1(&format!("BENCH {face}: {EVENTS} MonitoringData events decoded in {elapsed_ms:.1} ms = {rate:.0} events/s").into());
 }
 
+/// A handler's clock: call the tick once per event; the receiver gets the
+/// milliseconds from the first event to the `EVENTS`th.
+fn stopwatch() -> (impl Fn() + 'static, oneshot::Receiver<f64>) {
+    let (tx, rx) = oneshot::channel::<f64>();
+    let tx = Cell::new(Some(tx));
+    let count = Cell::new(0u32);
+    let started = Cell::new(0.0);
+    let tick = move || {
+        let n = count.get() + 1;
+        count.set(n);
+        if n == 1 {
+            started.set(now_ms());
+        }
+        if n == EVENTS {
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(now_ms() - started.get());
+            }
+        }
+    };
+    (tick, rx)
+}
+
+/// JS face: every event becomes a JS object handed to a JS function.
+async fn js_face(url: &str, from: &str, transport: Transport) -> f64 {
+    let opts = js_sys::Object::new();
+    Reflect::set(&opts, &"lastEventId".into(), &from.into()).unwrap();
+    Reflect::set(&opts, &"transport".into(), &transport.name().into()).unwrap();
+    let client = JsSseClient::new(url, opts.into()).unwrap();
+    let (tick, rx) = stopwatch();
+    let handler = Closure::<dyn Fn(JsValue)>::new(move |data: JsValue| {
+        // Touch a field, as an application would.
+        let _ = Reflect::get(&data, &"cpu_usage".into());
+        tick();
+    });
+    client.on("monitoring", handler.as_ref().clone().unchecked_into());
+    client.connect();
+    let elapsed = rx.await.unwrap();
+    client.close();
+    elapsed
+}
+
+/// Rust face: decoded straight into the protocol type.
+async fn rust_face(url: &str, from: &str, transport: Transport) -> f64 {
+    let client = SseClient::builder(url)
+        .last_event_id(from)
+        .transport(transport)
+        .build()
+        .unwrap();
+    let (tick, rx) = stopwatch();
+    client.on_typed::<MonitoringData>(move |m| {
+        let _ = m.cpu_usage;
+        tick();
+    });
+    client.connect();
+    let elapsed = rx.await.unwrap();
+    client.close();
+    elapsed
+}
+
 #[wasm_bindgen_test]
 async fn monitoring_decode_throughput() {
     let base =
@@ -82,63 +141,15 @@ async fn monitoring_decode_throughput() {
     let topic = format!("bench-{}", (js_sys::Math::random() * 1e12) as u64);
     let first = fill_topic(base, &topic).await;
     let url = format!("{base}/sse/subscribe?topic={topic}");
+    let from = before(&first);
 
     for round in 0..3 {
-        // JS face: every event becomes a JS object handed to a JS function.
-        let opts = js_sys::Object::new();
-        Reflect::set(&opts, &"lastEventId".into(), &before(&first).into()).unwrap();
-        let client = JsSseClient::new(&url, opts.into()).unwrap();
-        let (tx, rx) = oneshot::channel::<f64>();
-        let tx = Rc::new(Cell::new(Some(tx)));
-        let count = Rc::new(Cell::new(0u32));
-        let started = Rc::new(Cell::new(0.0));
-        let (c, s) = (count.clone(), started.clone());
-        let handler = Closure::<dyn Fn(JsValue)>::new(move |data: JsValue| {
-            let n = c.get() + 1;
-            c.set(n);
-            if n == 1 {
-                s.set(now_ms());
-            }
-            // Touch a field, as an application would.
-            let _ = Reflect::get(&data, &"cpu_usage".into());
-            if n == EVENTS {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(now_ms() - s.get());
-                }
-            }
-        });
-        client.on("monitoring", handler.as_ref().clone().unchecked_into());
-        client.connect();
-        let elapsed = rx.await.unwrap();
-        client.close();
-        report(&format!("JS objects, round {round}"), elapsed);
-
-        // Rust face: decoded straight into the protocol type.
-        let client = SseClient::builder(&url)
-            .last_event_id(before(&first))
-            .build()
-            .unwrap();
-        let (tx, rx) = oneshot::channel::<f64>();
-        let tx = Rc::new(Cell::new(Some(tx)));
-        let count = Rc::new(Cell::new(0u32));
-        let started = Rc::new(Cell::new(0.0));
-        let (c, s) = (count.clone(), started.clone());
-        client.on_typed::<MonitoringData>(move |m| {
-            let n = c.get() + 1;
-            c.set(n);
-            if n == 1 {
-                s.set(now_ms());
-            }
-            let _ = m.cpu_usage;
-            if n == EVENTS {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(now_ms() - s.get());
-                }
-            }
-        });
-        client.connect();
-        let elapsed = rx.await.unwrap();
-        client.close();
-        report(&format!("Rust typed, round {round}"), elapsed);
+        for transport in [Transport::EventSource, Transport::Fetch] {
+            let name = transport.name();
+            let elapsed = js_face(&url, &from, transport).await;
+            report(&format!("JS objects, {name}, round {round}"), elapsed);
+            let elapsed = rust_face(&url, &from, transport).await;
+            report(&format!("Rust typed, {name}, round {round}"), elapsed);
+        }
     }
 }
