@@ -13,7 +13,6 @@
 //!   headless Chromium (MonitoringData events/s into JS objects and into
 //!   Rust structs), and the npm package's size, raw and gzipped.
 
-
 use crate::progress::Progress;
 use crate::servers::Server;
 use crate::util::{self, cmd};
