@@ -36,6 +36,20 @@ pub const DEFAULT_STREAM_LIFETIME_MS: u64 = 0;
 /// Longest a client may take to send a request head and its body, in
 /// milliseconds; also how long an idle keep-alive connection is kept.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// HTTP/2 streams (requests) a client may have open on one connection.
+pub const DEFAULT_MAX_STREAMS: u32 = 256;
+/// Interval of HTTP/2 keep-alive pings on an idle connection.
+pub const DEFAULT_H2_KEEPALIVE_MS: u64 = 30_000;
+/// How long an HTTP/2 ping may go unanswered before the connection is dropped.
+pub const DEFAULT_H2_KEEPALIVE_TIMEOUT_MS: u64 = 10_000;
+/// HTTP/2 flow-control window a client gets per stream for what it sends
+/// (request bodies: publishes), in bytes.
+pub const DEFAULT_H2_STREAM_WINDOW_BYTES: u32 = 256 * 1024;
+/// HTTP/2 flow-control window a client gets per connection, in bytes.
+pub const DEFAULT_H2_CONNECTION_WINDOW_BYTES: u32 = 1024 * 1024;
+/// Bytes of a response one HTTP/2 stream may have buffered for sending; a
+/// stream whose reader stops is not read past it, while the others go on.
+pub const DEFAULT_H2_SEND_BUFFER_BYTES: usize = 64 * 1024;
 /// The JetStream stream's default name.
 pub const DEFAULT_NATS_STREAM: &str = "PUSHWIRE";
 /// How long the JetStream stream keeps events by default.
@@ -198,6 +212,61 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
 
+    /// PEM certificate chain to serve HTTPS with (with --tls-key): ALPN
+    /// offers HTTP/2 and HTTP/1.1.
+    #[arg(long, env = "PUSHWIRE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "PUSHWIRE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate generated at start for `localhost`
+    /// and `127.0.0.1`. Development only: refused unless --addr is loopback.
+    #[arg(long, env = "PUSHWIRE_TLS_SELF_SIGNED", conflicts_with = "tls_cert")]
+    pub tls_self_signed: bool,
+
+    /// HTTP/2: streams (requests, event streams) a client may have open at
+    /// once on one connection.
+    #[arg(long, env = "PUSHWIRE_MAX_STREAMS", default_value_t = DEFAULT_MAX_STREAMS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+
+    /// HTTP/2: milliseconds between keep-alive pings (0 = none).
+    #[arg(long, env = "PUSHWIRE_H2_KEEPALIVE_MS", default_value_t = DEFAULT_H2_KEEPALIVE_MS)]
+    pub h2_keepalive_ms: u64,
+
+    /// HTTP/2: milliseconds a ping may go unanswered before the connection
+    /// is dropped as dead.
+    #[arg(long, env = "PUSHWIRE_H2_KEEPALIVE_TIMEOUT_MS", default_value_t = DEFAULT_H2_KEEPALIVE_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub h2_keepalive_timeout_ms: u64,
+
+    /// HTTP/2: flow-control window per stream for what a client sends, in bytes.
+    #[arg(long, env = "PUSHWIRE_H2_STREAM_WINDOW_BYTES", default_value_t = DEFAULT_H2_STREAM_WINDOW_BYTES,
+          value_parser = clap::value_parser!(u32).range(65_535..=2_147_483_647))]
+    pub h2_stream_window_bytes: u32,
+
+    /// HTTP/2: flow-control window per connection for what a client sends, in bytes.
+    #[arg(long, env = "PUSHWIRE_H2_CONNECTION_WINDOW_BYTES", default_value_t = DEFAULT_H2_CONNECTION_WINDOW_BYTES,
+          value_parser = clap::value_parser!(u32).range(65_535..=2_147_483_647))]
+    pub h2_connection_window_bytes: u32,
+
+    /// HTTP/2: bytes of a response buffered per stream for sending. A
+    /// stream whose reader stops is not read past it (its subscriber is cut
+    /// off by --subscriber-queue-bytes and resumes through replay); the
+    /// connection's other streams go on.
+    #[arg(long, env = "PUSHWIRE_H2_SEND_BUFFER_BYTES", default_value_t = DEFAULT_H2_SEND_BUFFER_BYTES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    pub h2_send_buffer_bytes: usize,
+
+    /// HTTP/2: largest header list a request may carry, in bytes (as
+    /// HPACK counts it); larger is refused. The HTTP/1.1 paths' head limit
+    /// is the default.
+    #[arg(long, env = "PUSHWIRE_H2_MAX_HEADER_LIST_BYTES", default_value_t = crate::conn::MAX_REQUEST_HEAD as u32,
+          value_parser = clap::value_parser!(u32).range(1024..))]
+    pub h2_max_header_list_bytes: u32,
+
     /// NATS server URLs (comma-separated): switches the backend from the
     /// embedded in-memory hub to a NATS JetStream stream shared by every
     /// node. Without it nothing else changes and no NATS is needed.
@@ -259,6 +328,16 @@ impl Default for Config {
             stream_lifetime_ms: DEFAULT_STREAM_LIFETIME_MS,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            tls_cert: None,
+            tls_key: None,
+            tls_self_signed: false,
+            max_streams: DEFAULT_MAX_STREAMS,
+            h2_keepalive_ms: DEFAULT_H2_KEEPALIVE_MS,
+            h2_keepalive_timeout_ms: DEFAULT_H2_KEEPALIVE_TIMEOUT_MS,
+            h2_stream_window_bytes: DEFAULT_H2_STREAM_WINDOW_BYTES,
+            h2_connection_window_bytes: DEFAULT_H2_CONNECTION_WINDOW_BYTES,
+            h2_send_buffer_bytes: DEFAULT_H2_SEND_BUFFER_BYTES,
+            h2_max_header_list_bytes: crate::conn::MAX_REQUEST_HEAD as u32,
             nats: Vec::new(),
             nats_stream: DEFAULT_NATS_STREAM.to_owned(),
             nats_replicas: 1,
@@ -321,6 +400,12 @@ pub enum ConfigError {
     /// A `--public-topics` entry is not a selector.
     #[error("--public-topics: {0}")]
     PublicTopics(String),
+    /// A self-signed certificate is for development on this machine.
+    #[error(
+        "refusing --tls-self-signed on {0}: a generated certificate is for development on this \
+         machine. Listen on a loopback address, or give --tls-cert and --tls-key"
+    )]
+    SelfSignedInPublic(SocketAddr),
     /// Demo tokens are HS256, signed with `--jwt-secret`.
     #[error("--demo-token-ttl-ms needs --jwt-secret: demo tokens are signed with it")]
     DemoTokensWithoutSecret,
@@ -374,6 +459,9 @@ impl Config {
             .map_err(ConfigError::PublicTopics)?;
         if !self.addr.ip().is_loopback() && self.publish_token.is_none() && verifier.is_none() {
             return Err(ConfigError::PublicWithoutToken(self.addr));
+        }
+        if self.tls_self_signed && !self.addr.ip().is_loopback() {
+            return Err(ConfigError::SelfSignedInPublic(self.addr));
         }
         if self.demo_token_ttl_ms > 0 {
             if self.jwt_secret.is_none() {

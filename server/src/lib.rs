@@ -12,7 +12,8 @@
 //! * [`Sse`] and [`SseEvent`]: an SSE response (a warp `Reply`) for any
 //!   stream of your own events, with keep-alive and the lean encoder.
 //! * [`filters`]: the push API as warp filters, to mount beside your routes.
-//! * [`App`], [`Config`] and [`serve`]: the whole server, as the binary runs it.
+//! * [`App`], [`Config`] and [`serve`]: the whole server, as the binary runs it;
+//!   [`serve_tls`] with a [`tls::Tls`] for HTTPS and HTTP/2.
 //! * [`Backend`]: where events live. The in-memory [`Hub`] is the embedded
 //!   one; [`backend::jetstream::JetStream`] shares one NATS JetStream stream
 //!   between any number of nodes ([`App::connect`] picks it with `--nats`).
@@ -40,6 +41,7 @@ pub mod config;
 pub mod filters;
 pub mod hub;
 pub mod sse;
+pub mod tls;
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -52,7 +54,7 @@ mod web;
 
 pub use backend::{Backend, Publish};
 pub use config::Config;
-pub use conn::{serve, MAX_REQUEST_HEAD};
+pub use conn::{serve, serve_tls, MAX_REQUEST_HEAD};
 pub use hub::{Hub, HubBuilder, HubError, PollResult, Published, Subscription};
 pub use sse::{Sse, SseEvent};
 pub use stats::StatsSnapshot;

@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use pushwire_server::{serve, App, Config};
+use pushwire_server::tls::Tls;
+use pushwire_server::{serve, serve_tls, App, Config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -23,6 +24,15 @@ async fn main() -> ExitCode {
         tracing::error!("{err}");
         return ExitCode::from(2);
     }
+    // Certificates are read (or generated) before anything else: a bad
+    // file stops the server at once, with the reason.
+    let tls = match Tls::from_config(&config) {
+        Ok(tls) => tls,
+        Err(err) => {
+            tracing::error!("{err}");
+            return ExitCode::from(2);
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
         Err(err) => {
@@ -51,8 +61,21 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!("pushwire listening on http://{addr}");
-    serve(listener, app, shutdown).await;
+    match tls {
+        None => {
+            tracing::info!("pushwire listening on http://{addr}");
+            serve(listener, app, shutdown).await;
+        }
+        Some(tls) => {
+            if tls.self_signed_pem().is_some() {
+                tracing::warn!(
+                    "serving a self-signed certificate for localhost and 127.0.0.1: for development only"
+                );
+            }
+            tracing::info!("pushwire listening on https://{addr}");
+            serve_tls(listener, app, tls, shutdown).await;
+        }
+    }
     tracing::info!("pushwire stopped");
     ExitCode::SUCCESS
 }

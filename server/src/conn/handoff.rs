@@ -40,7 +40,7 @@ use crate::stats::Stats;
 use crate::web::error::ApiError;
 
 /// hyper refuses a read buffer under 8 KiB.
-const HYPER_MIN_BUF: usize = 8 * 1024;
+pub(crate) const HYPER_MIN_BUF: usize = 8 * 1024;
 
 /// Serves `socket` with hyper until it closes, the server shuts down
 /// (through `watcher`), or the connection fails.
@@ -52,31 +52,13 @@ pub(crate) async fn serve<R>(
     request_timeout: Duration,
 ) -> Result<(), hyper::Error>
 where
-    R: Service<http::Request<DeadlineBody>, Response = Response, Error = Infallible> + Clone,
+    R: Service<http::Request<DeadlineBody>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
     R::Future: Send + 'static,
 {
-    let svc = service_fn(move |req: http::Request<Incoming>| {
-        let started = Instant::now();
-        let mut routes = routes.clone();
-        let stats = stats.clone();
-        async move {
-            let res = match check_request(&req) {
-                Err((status, message)) => closing(ApiError::new(status, message).into_response()),
-                Ok(()) => {
-                    let req = req.map(|body| DeadlineBody::new(body, request_timeout));
-                    let answer = async move {
-                        match routes.call(req).await {
-                            Ok(res) => res,
-                            Err(never) => match never {},
-                        }
-                    };
-                    answer_or_500(answer, &stats).await
-                }
-            };
-            stats.record_response(started.elapsed());
-            Ok::<_, Infallible>(res)
-        }
-    });
+    let svc = service(routes.clone(), stats.clone(), request_timeout);
     let conn = hyper_http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(request_timeout)
@@ -99,6 +81,51 @@ where
     // Boxed, so the (rarer) hyper connections' state does not size every
     // connection's task.
     Box::pin(watcher.watch(conn)).await
+}
+
+/// The routes as hyper calls them, on HTTP/1.1 here and on HTTP/2 over
+/// TLS ([`super::tls`]): every request checked as the lean path checks it,
+/// its body under a deadline, a panic answered `500`, its time recorded.
+pub(crate) fn service<R>(
+    routes: R,
+    stats: Arc<Stats>,
+    request_timeout: Duration,
+) -> impl hyper::service::Service<
+    http::Request<Incoming>,
+    Response = Response,
+    Error = Infallible,
+    Future: Send + 'static,
+> + Clone
+       + 'static
+where
+    R: Service<http::Request<DeadlineBody>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    R::Future: Send + 'static,
+{
+    service_fn(move |req: http::Request<Incoming>| {
+        let started = Instant::now();
+        let mut routes = routes.clone();
+        let stats = stats.clone();
+        async move {
+            let res = match check_request(&req) {
+                Err((status, message)) => closing(ApiError::new(status, message).into_response()),
+                Ok(()) => {
+                    let req = req.map(|body| DeadlineBody::new(body, request_timeout));
+                    let answer = async move {
+                        match routes.call(req).await {
+                            Ok(res) => res,
+                            Err(never) => match never {},
+                        }
+                    };
+                    answer_or_500(answer, &stats).await
+                }
+            };
+            stats.record_response(started.elapsed());
+            Ok::<_, Infallible>(res)
+        }
+    })
 }
 
 /// A socket with bytes already read from it replayed first, for hyper.

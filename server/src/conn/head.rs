@@ -227,7 +227,8 @@ pub(crate) fn check_request<B>(request: &Request<B>) -> Result<(), (StatusCode, 
     if hosts > 1 {
         return bad("more than one Host header");
     }
-    if hosts == 0 && request.version() != Version::HTTP_10 {
+    // HTTP/2 names the host in the `:authority` pseudo-header instead.
+    if hosts == 0 && request.version() == Version::HTTP_11 {
         return bad("HTTP/1.1 requests need a Host header");
     }
     if path

@@ -52,6 +52,7 @@ mod lean;
 mod limit;
 mod panics;
 mod response;
+mod tls;
 
 pub(crate) use handoff::BodyTimedOut;
 pub use head::MAX_REQUEST_HEAD;
@@ -63,6 +64,29 @@ pub(crate) const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down
 /// gracefully. Also runs the monitoring sampler for as long as it serves.
 pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) {
+    run(listener, app, None, shutdown).await;
+}
+
+/// [`serve`] over TLS with `tls`: HTTPS, HTTP/2 or HTTP/1.1 as each client's
+/// ALPN chooses, with the HTTP/2 limits of the app's configuration
+/// (`--max-streams`, `--h2-*`). On shutdown every HTTP/2 connection gets
+/// GOAWAY and its event streams end cleanly.
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: App,
+    tls: crate::tls::Tls,
+    shutdown: impl Future<Output = ()>,
+) {
+    run(listener, app, Some(tls), shutdown).await;
+}
+
+/// The accept loop of [`serve`] and [`serve_tls`].
+async fn run(
+    listener: TcpListener,
+    app: App,
+    tls: Option<crate::tls::Tls>,
+    shutdown: impl Future<Output = ()>,
+) {
     let sampler = tokio::spawn(monitoring::run(
         app.backend.clone(),
         app.stats.clone(),
@@ -76,6 +100,7 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
         request_timeout: app.config.request_timeout(),
     });
     let limit = ConnectionLimit::new(app.config.max_connections, app.stats.clone());
+    let h2 = Arc::new(tls::H2Settings::from_config(&app.config));
     let graceful = GracefulShutdown::new();
     let tracker = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -100,12 +125,25 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
         };
         // Events must leave at once, not wait for Nagle to coalesce them.
         let _ = socket.set_nodelay(true);
-        tracker.spawn(serve_connection(
-            socket,
-            guard,
-            shared.clone(),
-            graceful.watcher(),
-        ));
+        match &tls {
+            None => tracker.spawn(serve_connection(
+                socket,
+                guard,
+                shared.clone(),
+                graceful.watcher(),
+            )),
+            Some(tls) => tracker.spawn(panics::contain(
+                tls::serve(
+                    socket,
+                    guard,
+                    tls.clone(),
+                    h2.clone(),
+                    shared.clone(),
+                    graceful.watcher(),
+                ),
+                app.stats.clone(),
+            )),
+        };
     }
 
     tracing::info!("shutting down: closing streams");
