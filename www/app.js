@@ -39,6 +39,7 @@ function logItem(list, text, cls, limit = 200) {
 }
 
 await init();
+$("protocol").textContent = performance.getEntriesByType("navigation")[0]?.nextHopProtocol || "?";
 /** Whether the server mints the demo user's tokens (private topics are on). */
 const demoTokens = await fetch("/api/stats", { cache: "no-store" })
   .then((r) => r.json())

@@ -28,9 +28,12 @@ export async function freePort() {
   });
 }
 
-/** Starts `pushwire` on `port`, serving `wwwDir` (default www/); resolves once it listens. */
-export async function startServer(port, extraArgs = [], { wwwDir = join(ROOT, "www") } = {}) {
-  const args = ["--addr", `127.0.0.1:${port}`, "--www-dir", wwwDir, "--monitoring-ms", "200", ...extraArgs];
+/**
+ * Starts `pushwire` on `port`, serving `wwwDir` (default www/); resolves once it listens.
+ * With `tls`, over HTTPS with a certificate generated at start (`--tls-self-signed`).
+ */
+export async function startServer(port, extraArgs = [], { wwwDir = join(ROOT, "www"), tls = false } = {}) {
+  const args = ["--addr", `127.0.0.1:${port}`, "--www-dir", wwwDir, "--monitoring-ms", "200", ...(tls ? ["--tls-self-signed"] : []), ...extraArgs];
   const proc = spawn(BIN, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, RUST_LOG: "info" } });
   let log = "";
   await new Promise((ok, fail) => {
@@ -45,7 +48,7 @@ export async function startServer(port, extraArgs = [], { wwwDir = join(ROOT, "w
     proc.once("exit", (code) => fail(new Error(`server exited with ${code}:\n${log}`)));
   });
   proc.stderr.resume();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   return {
     url,
     /** Kills the process with `signal` and waits until it is gone. */
@@ -69,12 +72,15 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-/** A browser context on Debian's Chromium with a fresh profile directory. */
-export async function openBrowser(viewport = { width: 1280, height: 800 }) {
+/**
+ * A browser context on Debian's Chromium with a fresh profile directory;
+ * `trustAnyCertificate` only for a server's generated test certificate.
+ */
+export async function openBrowser(viewport = { width: 1280, height: 800 }, { trustAnyCertificate = false } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "pushwire-e2e-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
+    args: trustAnyCertificate ? [...CHROMIUM_ARGS, "--ignore-certificate-errors"] : CHROMIUM_ARGS,
     headless: true,
     viewport,
   });

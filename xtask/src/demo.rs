@@ -8,7 +8,8 @@
 //! server's build. Otherwise the package is built while the server builds.
 //!
 //! Private topics are on ([`PRIVATE_TOPIC_FLAGS`]) unless the flags given
-//! configure JWTs themselves.
+//! configure JWTs themselves. `cargo xtask demo --tls` serves it over HTTPS
+//! and HTTP/2 with a self-signed certificate.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -61,6 +62,18 @@ fn build_server(step: &progress::Step) -> Result<(), String> {
 }
 
 pub fn run(flags: Vec<String>) -> Result<(), String> {
+    // `--tls`: HTTPS and HTTP/2 with a certificate the server generates for
+    // localhost and 127.0.0.1 (the browser asks once to accept it).
+    let flags = flags
+        .into_iter()
+        .map(|f| {
+            if f == "--tls" {
+                "--tls-self-signed".to_owned()
+            } else {
+                f
+            }
+        })
+        .collect();
     let (flags, secret) = with_private_topics(flags)?;
     let (progress, serve_step) = prepare("start the server")?;
     serve(progress, serve_step, &flags, secret.as_deref())

@@ -27,11 +27,13 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  demo [flags…]   build what the demo needs and run the server (flags go to `pushwire`)
+  demo [flags…]   build what the demo needs and run the server (flags go to `pushwire`;
+                  --tls: HTTPS and HTTP/2 with a self-signed certificate)
   cluster [--nodes N]  a local NATS JetStream and N nodes sharing it (default 3)
   package         rebuild the npm package pushwire-client into xtask/prebuilt (commit it)
   test            install missing tools, then run fmt, clippy and every test suite
   test chromium   only the client's wasm tests in headless Chromium
+  test demo       only the checks of `cargo xtask demo` (plain and --tls)
   bench [--quick|--full]  pushwire against peer SSE servers, into BENCHMARKS.md
   bench --scenarios cluster [--quick|--full]  pushwire nodes on a local NATS JetStream
   bench client    browser client: package size and decode throughput in Chromium

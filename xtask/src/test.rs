@@ -62,15 +62,17 @@ impl Timings {
     }
 }
 
-/// Every suite; with `chromium`, only the client's wasm tests in Chromium
-/// (the tools installed beforehand).
+/// Every suite; with `chromium`, only the client's wasm tests in Chromium,
+/// with `demo`, only `cargo xtask demo` (plain and `--tls`), the tools
+/// installed beforehand.
 pub fn run(args: Vec<String>) -> Result<(), String> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => {}
         ["chromium"] => return browser_tests(),
+        ["demo"] => return demo_serves(false).and_then(|()| demo_serves(true)),
         _ => {
             return Err(format!(
-                "unknown arguments {args:?}; try `cargo xtask test [chromium]`"
+                "unknown arguments {args:?}; try `cargo xtask test [chromium|demo]`"
             ))
         }
     }
@@ -181,7 +183,10 @@ fn suites(t: &mut Timings) -> Result<(), ()> {
     t.run("bundler: the package in a Vite 7 app", || {
         bundler_tests(&package)
     });
-    t.run("cargo xtask demo serves the page", demo_serves);
+    t.run("cargo xtask demo serves the page", || demo_serves(false));
+    t.run("cargo xtask demo --tls serves it over HTTP/2", || {
+        demo_serves(true)
+    });
     t.run(
         &format!("fuzz targets, {} s each (cargo fuzz)", FUZZ_SMOKE.as_secs()),
         || fuzz::campaign(&fuzz::TARGETS, FUZZ_SMOKE),
@@ -332,15 +337,20 @@ fn bundler_tests(package: &std::path::Path) -> Result<(), String> {
 
 /// `cargo xtask demo --addr 127.0.0.1:0` installs the package, starts the
 /// server and prints the address it really listens on; that address serves
-/// the page and the package the demo installed. The demo runs the debug
-/// server built above (`XTASK_DEMO_SERVER=debug`), not a second build of it.
-fn demo_serves() -> Result<(), String> {
-    use std::io::{BufRead, BufReader, Read, Write};
+/// the page and the package the demo installed (read with curl). With `tls`,
+/// `cargo xtask demo --tls` does so over HTTPS and HTTP/2. The demo runs the
+/// debug server built above (`XTASK_DEMO_SERVER=debug`), not a second build.
+fn demo_serves(tls: bool) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut args = vec!["demo", "--addr", "127.0.0.1:0"];
+    if tls {
+        args.push("--tls");
+    }
     // Its own process group, so that the server it starts stops with it, as on Ctrl-C.
     let mut child = std::process::Command::new(exe)
-        .args(["demo", "--addr", "127.0.0.1:0"])
+        .args(&args)
         .process_group(0)
         .current_dir(root())
         .stdin(std::process::Stdio::null())
@@ -364,35 +374,59 @@ fn demo_serves() -> Result<(), String> {
     let checked = url
         .map_err(|_| "xtask demo printed no address".to_owned())
         .and_then(|url| {
-            let url = url
-                .strip_prefix("http://")
-                .ok_or(format!("not an http URL: {url}"))?;
-            let (host, _) = url.split_once('/').unwrap_or((url, ""));
-            let get = |path: &str| -> Result<Vec<u8>, String> {
-                let mut s =
-                    std::net::TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
-                write!(
-                    s,
-                    "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-                )
-                .map_err(|e| e.to_string())?;
-                let mut response = Vec::new();
-                s.read_to_end(&mut response).map_err(|e| e.to_string())?;
-                Ok(response)
-            };
-            let page = String::from_utf8_lossy(&get("/")?).into_owned();
-            if !page.starts_with("HTTP/1.1 200") || !page.contains("pushwire-client") {
-                return Err(format!("{host}/ did not serve the demo page:\n{page}"));
+            let scheme = if tls { "https://" } else { "http://" };
+            if !url.starts_with(scheme) {
+                return Err(format!("not an {scheme} URL: {url}"));
             }
-            let wasm = get("/node_modules/pushwire-client/pushwire_client_bg.wasm")?;
+            let base = url.trim_end_matches('/').to_owned();
+            let dir = root().join("target/demo-check");
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            // The body into `file`; the status and the HTTP version.
+            let get = |path: &str, file: &str| -> Result<(Vec<u8>, String), String> {
+                let out = dir.join(file);
+                let mut c = cmd(
+                    "curl",
+                    &[
+                        "-sS",
+                        "--max-time",
+                        "30",
+                        "-w",
+                        "%{http_code} %{http_version}",
+                        "-o",
+                    ],
+                );
+                c.arg(&out);
+                if tls {
+                    // The demo's certificate is generated at start: nobody vouches for it.
+                    c.args(["--insecure", "--http2"]);
+                }
+                c.arg(format!("{base}{path}"));
+                let answer = util::output(&mut c).ok_or(format!("curl {base}{path} failed"))?;
+                let body = std::fs::read(&out).map_err(|e| e.to_string())?;
+                Ok((body, answer))
+            };
+            let want = if tls { "200 2" } else { "200 1.1" };
+            let (page, answer) = get("/", "index.html")?;
+            let page = String::from_utf8_lossy(&page);
+            if answer != want || !page.contains("pushwire-client") {
+                return Err(format!(
+                    "{base}/ answered {answer}, not the demo page:\n{page}"
+                ));
+            }
+            let (wasm, answer) = get(
+                "/node_modules/pushwire-client/pushwire_client_bg.wasm",
+                "client.wasm",
+            )?;
             let installed = std::fs::read(
                 root().join("www/node_modules/pushwire-client/pushwire_client_bg.wasm"),
             )
             .map_err(|e| e.to_string())?;
-            if !wasm.ends_with(&installed) {
-                return Err("the demo did not serve the installed package's .wasm".into());
+            if answer != want || wasm != installed {
+                return Err(format!(
+                    "the demo did not serve the installed package's .wasm ({answer})"
+                ));
             }
-            eprintln!("xtask: the demo served its page and package at http://{host}/");
+            eprintln!("xtask: the demo served its page and package at {base}/ ({answer})");
             Ok(())
         });
     let group = format!("-{}", child.id());
