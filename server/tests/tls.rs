@@ -123,7 +123,7 @@ async fn publish(certs: &Certs, base: &str, topic: &str, body: &str, auth: Optio
 /// The Node client in `mode`, trusting `certs`: its JSON lines, as they come.
 struct NodeClient {
     /// Killed when dropped (`kill_on_drop`).
-    _child: Child,
+    child: Child,
     lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
 }
 
@@ -137,10 +137,7 @@ impl NodeClient {
             .spawn()
             .unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        NodeClient {
-            _child: child,
-            lines,
-        }
+        NodeClient { child, lines }
     }
 
     /// The next line, within the deadline.
@@ -385,6 +382,65 @@ async fn sigterm_sends_goaway_and_ends_every_http2_stream_cleanly() {
         .unwrap();
     assert!(status.success(), "{status}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_connection_that_stops_answering_pings_is_dropped() {
+    let certs = Certs::new();
+    let (_server, base) = tls_server(
+        &certs,
+        &[
+            "--h2-keepalive-ms",
+            "200",
+            "--h2-keepalive-timeout-ms",
+            "300",
+        ],
+    )
+    .await;
+    let mut node = NodeClient::start(
+        &certs,
+        "read",
+        &format!("{base}/sse/subscribe?topic=t"),
+        &["1"],
+    );
+    assert_eq!(node.next().await["status"], 200);
+    let streams = |s: Value| s["streams_open"].as_u64().unwrap();
+    assert_eq!(streams(stats(&certs, &base).await), 1);
+    // Frozen: the client's kernel still acknowledges bytes, but nobody
+    // answers the server's pings.
+    signal(&node.child, "-STOP").await;
+    let give_up = Instant::now() + common::DEADLINE;
+    while streams(stats(&certs, &base).await) != 0 {
+        assert!(
+            Instant::now() < give_up,
+            "the dead connection is still open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await; // polling the server's counter
+    }
+    signal(&node.child, "-KILL").await;
+}
+
+#[cfg(feature = "jetstream")]
+#[tokio::test]
+async fn nodes_of_a_cluster_serve_over_tls_alike() {
+    let nats = common::nats::Nats::start().await;
+    let certs = Certs::new();
+    let (_a, a) = tls_server(&certs, &["--nats", &nats.url(), "--node-name", "a"]).await;
+    let (_b, b) = tls_server(&certs, &["--nats", &nats.url(), "--node-name", "b"]).await;
+    let mut node = NodeClient::start(
+        &certs,
+        "read",
+        &format!("{b}/sse/subscribe?topic=t"),
+        &["2"],
+    );
+    assert_eq!(node.next().await["status"], 200);
+    let first = publish(&certs, &a, "t", r#"{"data": 1}"#, None).await;
+    let second = publish(&certs, &b, "t", r#"{"data": 2}"#, None).await;
+    let ids: Vec<Value> = vec![
+        node.next().await["id"].clone(),
+        node.next().await["id"].clone(),
+    ];
+    assert_eq!(ids, [Value::from(first), Value::from(second)]);
 }
 
 /// Runs the binary with `args` and waits at most 5 s: its exit status and stderr.
