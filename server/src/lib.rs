@@ -41,6 +41,7 @@ pub mod config;
 pub mod filters;
 pub mod hub;
 pub mod sse;
+#[cfg(feature = "tls")]
 pub mod tls;
 
 #[doc(hidden)]
@@ -54,7 +55,9 @@ mod web;
 
 pub use backend::{Backend, Publish};
 pub use config::Config;
-pub use conn::{serve, serve_tls, MAX_REQUEST_HEAD};
+#[cfg(feature = "tls")]
+pub use conn::serve_tls;
+pub use conn::{serve, MAX_REQUEST_HEAD};
 pub use hub::{Hub, HubBuilder, HubError, PollResult, Published, Subscription};
 pub use sse::{Sse, SseEvent};
 pub use stats::StatsSnapshot;

@@ -2,6 +2,7 @@
 //! here (rcgen) and clients nobody here wrote: curl (`--http2`,
 //! `--http1.1`) and Node's `http2` module (`tests/h2/client.mjs`). Every
 //! handshake is real and verified against the test's own CA file.
+#![cfg(feature = "tls")]
 #![allow(clippy::unwrap_used)]
 
 mod common;

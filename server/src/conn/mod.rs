@@ -52,7 +52,14 @@ mod lean;
 mod limit;
 mod panics;
 mod response;
+#[cfg(feature = "tls")]
 mod tls;
+
+/// What [`run`] serves TLS with: nothing can be built without the feature.
+#[cfg(feature = "tls")]
+type TlsConfig = crate::tls::Tls;
+#[cfg(not(feature = "tls"))]
+type TlsConfig = std::convert::Infallible;
 
 pub(crate) use handoff::BodyTimedOut;
 pub use head::MAX_REQUEST_HEAD;
@@ -67,6 +74,7 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
     run(listener, app, None, shutdown).await;
 }
 
+#[cfg(feature = "tls")]
 /// [`serve`] over TLS with `tls`: HTTPS, HTTP/2 or HTTP/1.1 as each client's
 /// ALPN chooses, with the HTTP/2 limits of the app's configuration
 /// (`--max-streams`, `--h2-*`). On shutdown every HTTP/2 connection gets
@@ -84,7 +92,7 @@ pub async fn serve_tls(
 async fn run(
     listener: TcpListener,
     app: App,
-    tls: Option<crate::tls::Tls>,
+    tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()>,
 ) {
     let sampler = tokio::spawn(monitoring::run(
@@ -100,6 +108,7 @@ async fn run(
         request_timeout: app.config.request_timeout(),
     });
     let limit = ConnectionLimit::new(app.config.max_connections, app.stats.clone());
+    #[cfg(feature = "tls")]
     let h2 = Arc::new(tls::H2Settings::from_config(&app.config));
     let graceful = GracefulShutdown::new();
     let tracker = TaskTracker::new();
@@ -132,6 +141,9 @@ async fn run(
                 shared.clone(),
                 graceful.watcher(),
             )),
+            #[cfg(not(feature = "tls"))]
+            Some(never) => match *never {},
+            #[cfg(feature = "tls")]
             Some(tls) => tracker.spawn(panics::contain(
                 tls::serve(
                     socket,
