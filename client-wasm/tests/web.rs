@@ -180,6 +180,15 @@ fn event_ids(client: &SseClient, name: &str) -> mpsc::UnboundedReceiver<String> 
     rx
 }
 
+/// The next `n` ids from `rx` (see [`event_ids`]).
+async fn next_ids(rx: &mut mpsc::UnboundedReceiver<String>, n: usize, what: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    while ids.len() < n {
+        ids.push(within(what, rx.next()).await.unwrap());
+    }
+    ids
+}
+
 async fn wait_for(
     rx: &mut mpsc::UnboundedReceiver<ClientEvent>,
     what: &str,
@@ -498,10 +507,7 @@ async fn reconnects_after_the_server_cuts_with_no_lost_or_duplicate_events(trans
         );
         TimeoutFuture::new(25).await; // pacing the publisher across several stream lifetimes
     }
-    let mut received = Vec::new();
-    while received.len() < published.len() {
-        received.push(within("all ticks", rx.next()).await.unwrap());
-    }
+    let received = next_ids(&mut rx, published.len(), "all ticks").await;
     assert_eq!(received, published, "every event exactly once, in order");
     assert!(
         client.stats().reconnects >= 1,
@@ -937,10 +943,7 @@ async fn private_topic_with_get_token_delivers_every_event(transport: Transport)
     for i in 0..3 {
         published.push(publish_private(&t, &format!(r#"{{"data": {i}}}"#)).await);
     }
-    let mut received = Vec::new();
-    while received.len() < published.len() {
-        received.push(within("private events", rx.next()).await.unwrap());
-    }
+    let received = next_ids(&mut rx, published.len(), "private events").await;
     assert_eq!(received, published);
     assert_eq!(calls.get(), 1, "one token for one connect");
     assert_eq!(client.stats().reconnects, 0);
@@ -1108,10 +1111,7 @@ async fn a_stream_outlives_its_tokens_without_a_gap(transport: Transport) {
     }
     let last = publish_as(auth_server(), &t, r#"{"data": "last"}"#, Some(&publisher)).await;
     published.push(last);
-    let mut received = Vec::new();
-    while received.len() < published.len() {
-        received.push(within("every event", rx.next()).await.unwrap());
-    }
+    let received = next_ids(&mut rx, published.len(), "every event").await;
     assert_eq!(received, published, "every event exactly once, in order");
     assert!(client.stats().reconnects >= 2);
     // Expiry is no failure: no error, auth-error or reset on the way.

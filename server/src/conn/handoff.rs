@@ -39,6 +39,31 @@ use super::panics::{answer_or_500, closing};
 use crate::stats::Stats;
 use crate::web::error::ApiError;
 
+/// The routes as [`service`] calls them for hyper.
+pub(crate) trait HyperRoutes:
+    Service<
+        http::Request<DeadlineBody>,
+        Response = Response,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<R> HyperRoutes for R where
+    R: Service<
+            http::Request<DeadlineBody>,
+            Response = Response,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 /// hyper refuses a read buffer under 8 KiB.
 pub(crate) const HYPER_MIN_BUF: usize = 8 * 1024;
 
@@ -52,11 +77,7 @@ pub(crate) async fn serve<R>(
     request_timeout: Duration,
 ) -> Result<(), hyper::Error>
 where
-    R: Service<http::Request<DeadlineBody>, Response = Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    R::Future: Send + 'static,
+    R: HyperRoutes,
 {
     let svc = service(routes.clone(), stats.clone(), request_timeout);
     let conn = hyper_http1::Builder::new()
@@ -98,11 +119,7 @@ pub(crate) fn service<R>(
 > + Clone
        + 'static
 where
-    R: Service<http::Request<DeadlineBody>, Response = Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    R::Future: Send + 'static,
+    R: HyperRoutes,
 {
     service_fn(move |req: http::Request<Incoming>| {
         let started = Instant::now();
