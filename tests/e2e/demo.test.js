@@ -189,7 +189,11 @@ describe("private topics (as cargo xtask demo starts the server)", () => {
         const p = window.pushwireDemo.private;
         return { count: p.count, last: p.last, tokens: p.tokens, gaps: p.gaps, dups: p.dups, state: document.getElementById("priv-state").textContent };
       });
-      const tokensAtLeast = (n) => page.waitForFunction((n) => window.pushwireDemo.private.tokens >= n, n, { timeout: 30_000 });
+      // A new token means a reconnect under way: wait until it is open again.
+      const tokensAtLeast = async (n) => {
+        await page.waitForFunction((n) => window.pushwireDemo.private.tokens >= n, n, { timeout: 30_000 });
+        await page.waitForFunction(() => document.getElementById("priv-state").textContent === "open", null, { timeout: DEADLINE_MS });
+      };
       // EventSource with tickets: two expiries, then the figures.
       await tokensAtLeast(3);
       let f = await figures();
