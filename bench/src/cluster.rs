@@ -22,6 +22,7 @@ use tokio::sync::{watch, Mutex};
 use crate::loadgen::{now_us, spawn_subscribers, wait_until, Progress, Publisher, Shared};
 use crate::scenarios::{DRAIN_TIMEOUT, RAMP_TIMEOUT};
 use crate::target::{Kind, Nats, Target};
+use crate::tls::Transport;
 use crate::workers::{CrowdCounts, WorkerCrowd};
 
 /// The cluster scenario's sizes.
@@ -285,6 +286,7 @@ async fn cross_latency(
         tasks.extend(spawn_subscribers(
             addr,
             Kind::Pushwire,
+            &Transport::Plain,
             vec![None; share],
             &shared,
             &stop_rx,
@@ -354,7 +356,13 @@ async fn storm(
     let n = p.storm_clients;
     let (victim, others) = nodes.split_last_mut().ok_or("no nodes")?;
     let survivors: Vec<SocketAddr> = others.iter().map(|o| o.1).collect();
-    let mut crowd = WorkerCrowd::start_with_failover(victim.1, Kind::Pushwire, n, &survivors)?;
+    let mut crowd = WorkerCrowd::start_with_failover(
+        victim.1,
+        Kind::Pushwire,
+        n,
+        &survivors,
+        &Transport::Plain,
+    )?;
     crowd
         .wait_connected(n, tokio::time::Instant::now() + RAMP_TIMEOUT)
         .await;

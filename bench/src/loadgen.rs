@@ -11,7 +11,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
 use pushwire_protocol::names::{LAST_EVENT_ID_HEADER, RESET_EVENT};
 use pushwire_protocol::{Item, Parser};
 use tokio::net::TcpSocket;
@@ -20,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::histogram::Histogram;
 use crate::target::Kind;
+use crate::tls::Transport;
 
 /// Connections opened from one source address before moving to the next.
 pub const SOCKETS_PER_SOURCE: usize = 8_000;
@@ -136,9 +136,11 @@ async fn connect_from(
 
 /// Opens one SSE subscription and reads it until the task is aborted or the
 /// server ends it; returns the subscriber's progress.
+#[allow(clippy::too_many_arguments)]
 pub async fn subscribe(
     server: SocketAddr,
     kind: Kind,
+    transport: &Transport,
     source: IpAddr,
     resume: Option<Progress>,
     shared: Arc<Shared>,
@@ -148,10 +150,6 @@ pub async fn subscribe(
     let mut progress = resume.clone().unwrap_or_default();
     let result = async {
         let stream = connect_from(source, server).await?;
-        let (mut sender, conn) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
-            .await
-            .map_err(std::io::Error::other)?;
-        tokio::spawn(conn);
         let mut req = http::Request::get(kind.subscribe_path())
             .header(http::header::HOST, server.to_string())
             .header(http::header::ACCEPT, "text/event-stream");
@@ -159,10 +157,8 @@ pub async fn subscribe(
             req = req.header(LAST_EVENT_ID_HEADER, r.last_event_id.as_str());
         }
         let req = req.body(Empty::new()).map_err(std::io::Error::other)?;
-        let res = sender
-            .send_request(req)
-            .await
-            .map_err(std::io::Error::other)?;
+        // Held to the end of the stream: it keeps the connection open.
+        let (res, _sender) = transport.open(stream, server, req).await?;
         if res.status() != 200 {
             return Err(std::io::Error::other(format!("status {}", res.status())));
         }
@@ -242,6 +238,7 @@ pub const CONNECTING_AT_ONCE: usize = 256;
 pub fn spawn_subscribers(
     server: SocketAddr,
     kind: Kind,
+    transport: &Transport,
     resume: Vec<Option<Progress>>,
     shared: &Arc<Shared>,
     stop: &watch::Receiver<bool>,
@@ -253,11 +250,13 @@ pub fn spawn_subscribers(
         .enumerate()
         .map(|(i, resume)| {
             let (shared, stop, gate) = (shared.clone(), stop.clone(), gate.clone());
+            let transport = transport.clone();
             tokio::spawn(async move {
                 let permit = gate.acquire_owned().await.ok();
                 subscribe(
                     server,
                     kind,
+                    &transport,
                     source_for(first, i),
                     resume,
                     shared,
@@ -315,14 +314,23 @@ impl std::fmt::Debug for Publisher {
 
 impl Publisher {
     pub async fn connect(server: SocketAddr, kind: Kind) -> Result<Publisher, String> {
+        Publisher::connect_over(server, kind, &Transport::Plain).await
+    }
+
+    /// A publisher on HTTP/1.1, over TLS when `transport` is TLS.
+    pub async fn connect_over(
+        server: SocketAddr,
+        kind: Kind,
+        transport: &Transport,
+    ) -> Result<Publisher, String> {
         let source = source_for(reserve_sources(1), 0);
         let stream = connect_from(source, server)
             .await
             .map_err(|e| format!("publisher: {e}"))?;
-        let (sender, conn) = http1::handshake(TokioIo::new(stream))
+        let sender = transport
+            .http1(stream)
             .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(conn);
+            .map_err(|e| format!("publisher: {e}"))?;
         Ok(Publisher {
             kind,
             server,

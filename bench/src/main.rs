@@ -10,9 +10,11 @@ mod peers;
 mod report;
 mod scenarios;
 mod target;
+mod tls;
 mod workers;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -38,8 +40,10 @@ struct Cli {
     )]
     servers: Vec<String>,
     /// Scenarios to run (comma-separated: held, fan-out, single, storm;
-    /// and cluster: pushwire nodes on a local NATS JetStream, which needs
-    /// `nats-server` and runs only when asked for).
+    /// cluster: pushwire nodes on a local NATS JetStream, which needs
+    /// `nats-server`; tls: connections held and fan-out over HTTP/1.1 and
+    /// HTTP/2 over TLS, pushwire against axum. The last two run only when
+    /// asked for).
     #[arg(
         long,
         value_delimiter = ',',
@@ -57,7 +61,16 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs one peer server (used by the benchmark itself).
-    ServePeer { peer: String, addr: SocketAddr },
+    ServePeer {
+        peer: String,
+        addr: SocketAddr,
+        /// Serve HTTPS with this PEM certificate (axum only; with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
     /// Holds N subscriptions until stdin closes (a load-generator worker).
     Hold {
         addr: SocketAddr,
@@ -70,6 +83,12 @@ enum Command {
         /// First source address of the resumed connections.
         #[arg(long, default_value_t = 0)]
         failover_source: u32,
+        /// Connect over TLS, trusting the CA certificate(s) in this PEM file.
+        #[arg(long)]
+        tls_ca: Option<PathBuf>,
+        /// Over TLS, speak HTTP/2 (one stream per connection), not HTTP/1.1.
+        #[arg(long, requires = "tls_ca")]
+        h2: bool,
     },
 }
 
@@ -85,7 +104,7 @@ const BEHIND: &str = "\
 const SINGLE_CLIENT_ROUNDS: usize = 3;
 
 /// The scenarios, by the names `--scenarios` takes.
-const SCENARIOS: [&str; 5] = ["held", "fan-out", "single", "storm", "cluster"];
+const SCENARIOS: [&str; 6] = ["held", "fan-out", "single", "storm", "cluster", "tls"];
 
 /// The scenarios that compare pushwire with the peers (the report's sections 1 to 4).
 const PEER_SCENARIOS: [&str; 4] = ["held", "fan-out", "single", "storm"];
@@ -96,6 +115,131 @@ pub(crate) const FULL_CONNECTIONS: usize = 19_900;
 
 /// What limits the cluster scenario on this machine (kept with its figures).
 const CLUSTER_NOTES: &str = "**Limits.** Everything shares two cores: five nodes, nats-server and the load generator (whose worker processes parse every event). Each node is capped at 19,900 connections by the per-process file limit (20,000, which cannot be raised here), hence 5 × 19,900. Memory is not the limit: about 2.6 KB per held connection per node, some 290 MiB for all 99,500, and NATS stays near 14 MiB (it only sees the five nodes). Cross-node latency came out lower than the single node's at the same load: there, one process writes all 1,000 subscribers' frames, while on the cluster four node processes share them; the JetStream hop (storing each event before the publish is answered, then each node's consumer) is smaller than that difference. The single-node figure also varies between runs (section 2 measured p99 7.3 ms at the same load). The storm publishes 10 events/s: at 100/s one node would owe 19,900 subscribers 2 million deliveries/s, both cores saturate and the node is far behind when it is killed. The time until all are back (11.6 s for 19,900 in this run, 8.7 s in another, against about 0.1 s for 1,000 in `--quick`) is CPU-bound: while resuming, the machine has no idle time, split between the four surviving nodes, the three load-generator workers reconnecting and the kernel's loopback TCP; one node taking all the resumes, a NATS cluster or the load generator on another machine were not measured.\n";
+
+/// What the TLS scenario's figures rest on (kept with them).
+const TLS_NOTES: &str = "\
+**Method.** One certificate for both servers: an ECDSA P-256 certificate for `localhost` and `127.0.0.1`, signed by a test CA, both made by rcgen when the scenario starts; the load generator's rustls client trusts that CA only and offers one ALPN protocol per transport (a connection on which the server chose another fails). Both servers use rustls 0.23 with the ring provider, the safe default protocol versions (TLS 1.3 is negotiated) and ALPN `h2` then `http/1.1`. pushwire runs with `--tls-cert`/`--tls-key` and otherwise its defaults (HTTP/2: 256 streams, 64 KiB send buffer per stream, 30 s pings); the axum peer serves its plaintext router through hyper-util's auto builder with hyper's defaults, as `axum::serve` does, behind the same rustls configuration, with Nagle off as pushwire has it. Same events, subscriber counts and rates as section 2. The plaintext rows are measured again in the same run as the baseline: over plaintext pushwire serves event streams on its own lean HTTP/1.1 path, over TLS every connection goes through hyper. The load generator (hyper's client over rustls) shares the two cores and decrypts every event, so at the higher rates it is the bottleneck; the machine was shared with other work while these figures were taken, so compare within a row group.\n\n**What the figures say** (from the `--full` run above; the figures move between runs, the structure does not). Memory: a held connection costs pushwire 27.0 KB over HTTP/1.1+TLS and 32.2 KB over HTTP/2, against 2.6 KB in plaintext: TLS adds 24.4 KB and 29.6 KB per connection. axum adds only 4.7 KB and 9.0 KB because its plaintext connections already go through hyper; over TLS the two servers are within about 10% of each other (27.0 against 25.0 KB, 32.2 against 29.3 KB), so pushwire's plaintext lead (2.6 against 20.3 KB) does not carry over. Where it goes, from the throwaway probe recorded in the team's TLS notes (same crates, 2,000 connections): a TLS handshake alone left 10.1 kB per connection (rustls's connection state and buffers), TLS with hyper's HTTP/1.1 connection 25.1 kB, TLS with an h2 session 28.2 kB; the rest is pushwire's subscriber and the checked service. The lean path is what keeps plaintext at 2.6 KB, and over TLS it is not used: running it over the TLS stream when ALPN picks `http/1.1` would take back the hyper share (about 15 KB), leaving rustls's. Fan-out: up to 1,000 subscribers both servers deliver everything at the offered rate; TLS adds about 1 ms to p50 and 1 to 2 ms to p99 over HTTP/1.1, HTTP/2 about 2 to 3 ms to p50 and up to 9 ms to p99, with pushwire and axum within about 15% of each other in every row. At 10,000 × 100 events/s, where the load generator saturates the cores, pushwire over HTTP/1.1+TLS delivered more per second than in plaintext (924,000 against 631,000) with p99 215 ms (axum: 675,000/s, p99 451 ms): over TLS pushwire's streams go through hyper and rustls rather than its lean path, which writes each event as soon as its subscriber is woken (see \"Where pushwire is behind\"); that fewer, larger writes explain it is likely but was not measured here. Over HTTP/2 at that load pushwire delivered 313,000/s against axum's 443,000/s and used more CPU per delivery (3.44 against 2.58 s per 10⁶), with the lower p99 (249 against 441 ms). Accept rate over TLS was 2,400 to 2,700 connections/s for pushwire and 4,300 to 5,200 for axum in this run (every handshake signs with ECDSA P-256 on the same two cores as the workers' own handshakes); as section 1 says of accept rates, compare it across runs before reading much into it.\n";
+
+/// The servers the TLS scenario compares: pushwire serves TLS itself; the
+/// axum peer serves the same router over rustls (`serve-peer axum
+/// --tls-cert … --tls-key …`).
+const TLS_SERVERS: [Kind; 2] = [Kind::Pushwire, Kind::Axum];
+
+/// The sizes of the TLS scenario.
+#[derive(Debug, Clone)]
+struct TlsParams {
+    connections: usize,
+    fan_out_subscribers: Vec<usize>,
+    rates: Vec<u64>,
+    fan_out_secs: u64,
+}
+
+impl TlsParams {
+    /// The fan-out's subscriber counts, rates and duration are those of
+    /// section 2 (`Params`); held connections as many as `--full` or
+    /// `--quick` ask for.
+    fn for_cli(cli: &Cli) -> TlsParams {
+        let p = Params::for_cli(cli);
+        TlsParams {
+            connections: if cli.quick { 2_000 } else { p.connections },
+            fan_out_subscribers: p.fan_out_subscribers,
+            rates: p.rates,
+            fan_out_secs: p.fan_out_secs,
+        }
+    }
+}
+
+/// The TLS scenario: a test certificate made now, then connections held
+/// and fan-out over plaintext (the baseline), HTTP/1.1 over TLS and HTTP/2
+/// over TLS, on pushwire and the axum peer (those of `kinds`).
+async fn run_tls(
+    cli: &Cli,
+    kinds: &[Kind],
+    next: &mut impl FnMut(Kind) -> SocketAddr,
+) -> Result<String, String> {
+    let p = TlsParams::for_cli(cli);
+    let kinds: Vec<Kind> = TLS_SERVERS
+        .into_iter()
+        .filter(|k| kinds.contains(k))
+        .collect();
+    let cert = tls::TestCert::generate()?;
+    let measured = async {
+        let client = std::sync::Arc::new(tls::TlsClient::new(&cert.ca)?);
+        let transports = [
+            tls::Transport::Plain,
+            tls::Transport::Tls {
+                h2: false,
+                client: client.clone(),
+            },
+            tls::Transport::Tls { h2: true, client },
+        ];
+        let args_for = |t: &tls::Transport| match t {
+            tls::Transport::Plain => Vec::new(),
+            tls::Transport::Tls { .. } => cert.server_args(),
+        };
+        let mut held = Vec::new();
+        for &kind in &kinds {
+            for t in &transports {
+                eprintln!(
+                    "bench: tls, connections held, {} on {} over {}",
+                    p.connections,
+                    kind.name(),
+                    t.name()
+                );
+                let row =
+                    scenarios::connections_over(kind, next(kind), p.connections, t, &args_for(t))
+                        .await?;
+                held.push(report::Over {
+                    transport: t.name(),
+                    row,
+                });
+            }
+        }
+        let mut fan = Vec::new();
+        for &subs in &p.fan_out_subscribers {
+            for &rate in &p.rates {
+                for t in &transports {
+                    for &kind in &kinds {
+                        eprintln!(
+                            "bench: tls, fan-out, {subs} subscribers at {rate}/s on {} over {}",
+                            kind.name(),
+                            t.name()
+                        );
+                        let addr = next(kind);
+                        let args = args_for(t);
+                        let row = scenarios::fan_out_over(
+                            kind,
+                            addr,
+                            subs,
+                            rate,
+                            p.fan_out_secs,
+                            t,
+                            &args,
+                        )
+                        .await?;
+                        fan.push(report::Over {
+                            transport: t.name(),
+                            row,
+                        });
+                    }
+                }
+            }
+        }
+        Ok::<_, String>((held, fan))
+    }
+    .await;
+    cert.remove();
+    let (held, fan) = measured?;
+    Ok(report::tls_section(
+        &held,
+        &fan,
+        tls::Transport::Plain.name(),
+        &cli.command_line,
+        &machine(),
+        &format!("{p:?}"),
+        TLS_NOTES,
+    ))
+}
 
 /// The parameters of a run.
 #[derive(Debug, Clone)]
@@ -260,6 +404,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         );
         storm.push(scenarios::reconnect_storm(kind, next(kind), p.storm_clients).await?);
     }
+    let tls_section = if wants("tls") {
+        Some(run_tls(&cli, &kinds, &mut next).await?)
+    } else {
+        None
+    };
     let cluster_section = if wants("cluster") {
         let cp = cluster::ClusterParams::new(cli.quick, cli.full);
         let measured = cluster::run(&cp, next(Kind::Pushwire)).await?;
@@ -274,15 +423,22 @@ async fn run(cli: Cli) -> Result<(), String> {
     };
     // Sections not measured in this run are kept from the existing report.
     let existing = std::fs::read_to_string(&cli.out).unwrap_or_default();
+    let kept = [
+        (report::CLUSTER_HEADING, cluster_section),
+        (report::TLS_HEADING, tls_section),
+    ];
     if !PEER_SCENARIOS.iter().any(|s| wants(s)) {
-        let section = cluster_section.unwrap_or_default();
-        let report = report::splice_cluster(&existing, &section);
-        std::fs::write(&cli.out, &report).map_err(|e| format!("cannot write {}: {e}", cli.out))?;
-        #[allow(clippy::print_stdout)]
-        {
-            println!("{section}");
+        let mut report = existing;
+        for (heading, section) in kept.iter() {
+            let Some(section) = section else { continue };
+            report = report::splice_section(&report, heading, section);
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{section}");
+            }
+            eprintln!("bench: wrote the section {heading:?} of {}", cli.out);
         }
-        eprintln!("bench: wrote the cluster section of {}", cli.out);
+        std::fs::write(&cli.out, &report).map_err(|e| format!("cannot write {}: {e}", cli.out))?;
         return Ok(());
     }
 
@@ -308,13 +464,15 @@ How to read this: the load generator shares the machine's cores with the server 
         report::storm_table(&storm),
         BEHIND,
     );
-    let report = match cluster_section
-        .as_deref()
-        .or_else(|| report::cluster_section_of(&existing))
-    {
-        Some(section) => report::splice_cluster(&report, section),
-        None => report,
-    };
+    let mut report = report;
+    for (heading, section) in &kept {
+        if let Some(section) = section
+            .as_deref()
+            .or_else(|| report::section_of(&existing, heading))
+        {
+            report = report::splice_section(&report, heading, section);
+        }
+    }
     std::fs::write(&cli.out, &report).map_err(|e| format!("cannot write {}: {e}", cli.out))?;
     std::fs::write(&svg_path, report::latency_svg(&fan))
         .map_err(|e| format!("cannot write {svg_path}: {e}"))?;
@@ -340,10 +498,19 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Some(Command::ServePeer { peer, addr }) => match Kind::parse(&peer)? {
-                Kind::Axum => peers::axum_peer::serve(addr)
-                    .await
-                    .map_err(|e| e.to_string()),
+            Some(Command::ServePeer {
+                peer,
+                addr,
+                tls_cert,
+                tls_key,
+            }) => match Kind::parse(&peer)? {
+                Kind::Axum => match (tls_cert, tls_key) {
+                    (Some(cert), Some(key)) => peers::axum_peer::serve_tls(addr, &cert, &key).await,
+                    _ => peers::axum_peer::serve(addr)
+                        .await
+                        .map_err(|e| e.to_string()),
+                },
+                _ if tls_cert.is_some() => Err(format!("{peer} has no TLS variant here")),
                 Kind::Hyperlane => peers::hyperlane_peer::serve(addr).await,
                 Kind::Warp => {
                     peers::warp_peer::serve(addr).await;
@@ -358,10 +525,22 @@ fn main() -> ExitCode {
                 first_source,
                 failover,
                 failover_source,
+                tls_ca,
+                h2,
             }) => {
                 let kind = Kind::parse(&kind)?;
+                let transport = tls::Transport::from_worker_args(tls_ca.as_deref(), h2)?;
                 let _ = rlimit::increase_nofile_limit(u64::MAX);
-                workers::hold(addr, kind, n, first_source, failover, failover_source).await;
+                workers::hold(
+                    addr,
+                    kind,
+                    n,
+                    first_source,
+                    failover,
+                    failover_source,
+                    transport,
+                )
+                .await;
                 Ok(())
             }
             None => run(cli).await,

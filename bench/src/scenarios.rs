@@ -1,4 +1,5 @@
-//! The four scenarios, each run against one server. Every wait is bounded;
+//! The four scenarios, each run against one server (the TLS scenario runs
+//! the first two over TLS, through their `_over` forms). Every wait is bounded;
 //! every run stops by itself.
 
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::loadgen::{spawn_subscribers, wait_until, Progress, Publisher, Shared};
 use crate::target::{Kind, Target};
+use crate::tls::Transport;
 use crate::workers::{CrowdCounts, WorkerCrowd};
 
 /// Longest a ramp-up may take before the scenario reports what it reached.
@@ -31,10 +33,20 @@ impl Crowd {
         resume: Vec<Option<Progress>>,
         shared: Arc<Shared>,
     ) -> (Crowd, Duration) {
+        Crowd::connect_over(addr, kind, &Transport::Plain, resume, shared).await
+    }
+
+    async fn connect_over(
+        addr: SocketAddr,
+        kind: Kind,
+        transport: &Transport,
+        resume: Vec<Option<Progress>>,
+        shared: Arc<Shared>,
+    ) -> (Crowd, Duration) {
         let n = resume.len();
         let (stop, stop_rx) = watch::channel(false);
         let started = Instant::now();
-        let tasks = spawn_subscribers(addr, kind, resume, &shared, &stop_rx);
+        let tasks = spawn_subscribers(addr, kind, transport, resume, &shared, &stop_rx);
         let deadline = tokio::time::Instant::now() + RAMP_TIMEOUT;
         wait_until(&shared, deadline, |s| {
             s.connected.load(Relaxed) + s.failed.load(Relaxed) >= n
@@ -67,11 +79,23 @@ pub struct Held {
 }
 
 pub async fn connections(kind: Kind, addr: SocketAddr, n: usize) -> Result<Held, String> {
-    let target = Target::start(kind, addr, n).await?;
+    connections_over(kind, addr, n, &Transport::Plain, &[]).await
+}
+
+/// Scenario 1 over `transport`, the server started with `server_args`
+/// (the TLS scenario's certificate).
+pub async fn connections_over(
+    kind: Kind,
+    addr: SocketAddr,
+    n: usize,
+    transport: &Transport,
+    server_args: &[String],
+) -> Result<Held, String> {
+    let target = Target::start_with(kind, addr, n, server_args).await?;
     tokio::time::sleep(Duration::from_millis(300)).await; // let the process settle before the baseline
     let rss0 = target.rss_bytes();
     let started = Instant::now();
-    let crowd = WorkerCrowd::start(addr, kind, n)?;
+    let crowd = WorkerCrowd::start_over(addr, kind, n, transport)?;
     crowd
         .wait_connected(n, tokio::time::Instant::now() + RAMP_TIMEOUT)
         .await;
@@ -118,11 +142,26 @@ pub async fn fan_out(
     rate: u64,
     secs: u64,
 ) -> Result<FanOut, String> {
-    let target = Target::start(kind, addr, subscribers).await?;
+    fan_out_over(kind, addr, subscribers, rate, secs, &Transport::Plain, &[]).await
+}
+
+/// Scenario 2 with subscribers on `transport` (the publisher on HTTP/1.1,
+/// over TLS when it is TLS), the server started with `server_args`.
+pub async fn fan_out_over(
+    kind: Kind,
+    addr: SocketAddr,
+    subscribers: usize,
+    rate: u64,
+    secs: u64,
+    transport: &Transport,
+    server_args: &[String],
+) -> Result<FanOut, String> {
+    let target = Target::start_with(kind, addr, subscribers, server_args).await?;
     let shared = Arc::new(Shared::default());
-    let (crowd, _) = Crowd::connect(addr, kind, vec![None; subscribers], shared.clone()).await;
+    let resume = vec![None; subscribers];
+    let (crowd, _) = Crowd::connect_over(addr, kind, transport, resume, shared.clone()).await;
     let connected = shared.connected.load(Relaxed);
-    let mut publisher = Publisher::connect(addr, kind).await?;
+    let mut publisher = Publisher::connect_over(addr, kind, transport).await?;
     let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
     publisher.warm_up(&shared, connected, deadline).await?;
     shared.lost.store(0, Relaxed);

@@ -97,7 +97,7 @@ impl Target {
         Err(format!("node {name} on {addr} did not become ready"))
     }
 
-    /// Starts `kind` on `addr` (pushwire with `extra` flags) and waits
+    /// Starts `kind` on `addr` with `extra` flags and waits
     /// until it accepts connections.
     pub async fn start_with(
         kind: Kind,
@@ -128,6 +128,7 @@ impl Target {
             Kind::Axum | Kind::Hyperlane | Kind::Warp => {
                 let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
                 c.args(["serve-peer", kind.peer_name(), &addr.to_string()]);
+                c.args(extra);
                 c
             }
         };

@@ -28,6 +28,7 @@ use tokio::task::JoinHandle;
 
 use crate::loadgen::{self, Progress, Shared, CONNECTING_AT_ONCE, MARKS};
 use crate::target::Kind;
+use crate::tls::Transport;
 
 /// Subscriptions per worker process: well under the per-process file limit.
 pub const CONNECTIONS_PER_WORKER: usize = 9_000;
@@ -124,7 +125,17 @@ pub struct WorkerCrowd {
 impl WorkerCrowd {
     /// Starts enough workers for `n` subscriptions to `server`.
     pub fn start(server: SocketAddr, kind: Kind, n: usize) -> Result<WorkerCrowd, String> {
-        WorkerCrowd::start_with_failover(server, kind, n, &[])
+        WorkerCrowd::start_with_failover(server, kind, n, &[], &Transport::Plain)
+    }
+
+    /// Starts enough workers for `n` subscriptions to `server` over `transport`.
+    pub fn start_over(
+        server: SocketAddr,
+        kind: Kind,
+        n: usize,
+        transport: &Transport,
+    ) -> Result<WorkerCrowd, String> {
+        WorkerCrowd::start_with_failover(server, kind, n, &[], transport)
     }
 
     /// Starts enough workers for `n` subscriptions to `server`; when a
@@ -135,6 +146,7 @@ impl WorkerCrowd {
         kind: Kind,
         n: usize,
         failover: &[SocketAddr],
+        transport: &Transport,
     ) -> Result<WorkerCrowd, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let counts = Arc::new(CrowdCounts::default());
@@ -152,6 +164,7 @@ impl WorkerCrowd {
                 share.to_string(),
                 first_source.to_string(),
             ];
+            args.extend(transport.worker_args());
             if !failover.is_empty() {
                 let list: Vec<String> = failover.iter().map(ToString::to_string).collect();
                 args.extend([
@@ -311,6 +324,7 @@ async fn follow_with_failover(
     failover: Arc<Vec<SocketAddr>>,
     sources: (u32, u32),
     kind: Kind,
+    transport: Arc<Transport>,
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
     gate: Arc<Semaphore>,
@@ -320,6 +334,7 @@ async fn follow_with_failover(
     let mut progress = loadgen::subscribe(
         server,
         kind,
+        &transport,
         source,
         None,
         shared.clone(),
@@ -341,6 +356,7 @@ async fn follow_with_failover(
         progress = loadgen::subscribe(
             next,
             kind,
+            &transport,
             source,
             Some(progress),
             shared.clone(),
@@ -356,7 +372,7 @@ async fn follow_with_failover(
 }
 
 /// The worker itself (`pushwire-bench hold SERVER KIND N FIRST_SOURCE
-/// [--failover SERVERS --failover-source FIRST]`).
+/// [--failover SERVERS --failover-source FIRST] [--tls-ca FILE [--h2]]`).
 pub async fn hold(
     server: SocketAddr,
     kind: Kind,
@@ -364,12 +380,14 @@ pub async fn hold(
     first_source: u32,
     failover: Vec<SocketAddr>,
     failover_source: u32,
+    transport: Transport,
 ) {
     loadgen::skip_sources_to(first_source.max(failover_source));
     let shared = Arc::new(Shared::default());
     let (stop, stop_rx) = watch::channel(false);
     let gate = Arc::new(Semaphore::new(CONNECTING_AT_ONCE));
     let failover = Arc::new(failover);
+    let transport = Arc::new(transport);
     let tasks: Vec<JoinHandle<Progress>> = (0..n)
         .map(|i| {
             tokio::spawn(follow_with_failover(
@@ -378,6 +396,7 @@ pub async fn hold(
                 failover.clone(),
                 (first_source, failover_source),
                 kind,
+                transport.clone(),
                 shared.clone(),
                 stop_rx.clone(),
                 gate.clone(),

@@ -9,6 +9,11 @@
 //!   cross-node latency, a node SIGKILLed under its subscribers), into the
 //!   cluster section of BENCHMARKS.md; installs nats-server when missing.
 //!   Only run when named in `--scenarios`.
+//! * `cargo xtask bench --scenarios tls [--quick | --full]`: pushwire
+//!   against axum over rustls on one certificate generated for the run
+//!   (connections held and fan-out over HTTP/1.1+TLS and HTTP/2, plaintext
+//!   as the baseline), into the TLS section of BENCHMARKS.md. Only run when
+//!   named in `--scenarios`.
 //! * `cargo xtask bench client`: decode throughput of the browser client in
 //!   headless Chromium (MonitoringData events/s into JS objects and into
 //!   Rust structs), and the npm package's size, raw and gzipped.
