@@ -4,11 +4,13 @@
 //! time, and stops by itself.
 
 mod cluster;
+mod floor;
 mod histogram;
 mod loadgen;
 mod peers;
 mod report;
 mod scenarios;
+mod sweep;
 mod target;
 mod workers;
 
@@ -39,7 +41,8 @@ struct Cli {
     servers: Vec<String>,
     /// Scenarios to run (comma-separated: held, fan-out, single, storm;
     /// and cluster: pushwire nodes on a local NATS JetStream, which needs
-    /// `nats-server` and runs only when asked for).
+    /// `nats-server`, and sweep: fan-out over a grid of rates against a
+    /// minimal floor; both run only when asked for).
     #[arg(
         long,
         value_delimiter = ',',
@@ -58,6 +61,8 @@ struct Cli {
 enum Command {
     /// Runs one peer server (used by the benchmark itself).
     ServePeer { peer: String, addr: SocketAddr },
+    /// Runs the floor of the rate sweep (used by the benchmark itself).
+    ServeFloor,
     /// Holds N subscriptions until stdin closes (a load-generator worker).
     Hold {
         addr: SocketAddr,
@@ -85,7 +90,7 @@ const BEHIND: &str = "\
 const SINGLE_CLIENT_ROUNDS: usize = 3;
 
 /// The scenarios, by the names `--scenarios` takes.
-const SCENARIOS: [&str; 5] = ["held", "fan-out", "single", "storm", "cluster"];
+const SCENARIOS: [&str; 6] = ["held", "fan-out", "single", "storm", "cluster", "sweep"];
 
 /// The scenarios that compare pushwire with the peers (the report's sections 1 to 4).
 const PEER_SCENARIOS: [&str; 4] = ["held", "fan-out", "single", "storm"];
@@ -272,17 +277,42 @@ async fn run(cli: Cli) -> Result<(), String> {
     } else {
         None
     };
+    let sweep_section = if wants("sweep") {
+        let sp = sweep::SweepParams::new(cli.quick);
+        let runs = sweep::run(&sp, &kinds, &mut next).await?;
+        let svg_path = cli.out.replace(".md", "-sweep.svg");
+        std::fs::write(&svg_path, sweep::svg(&runs))
+            .map_err(|e| format!("cannot write {svg_path}: {e}"))?;
+        let svg_name = std::path::Path::new(&svg_path)
+            .file_name()
+            .map_or(svg_path.clone(), |n| n.to_string_lossy().into_owned());
+        Some(sweep::section(
+            &sp,
+            &runs,
+            &cli.command_line,
+            &machine(),
+            &svg_name,
+        ))
+    } else {
+        None
+    };
     // Sections not measured in this run are kept from the existing report.
     let existing = std::fs::read_to_string(&cli.out).unwrap_or_default();
     if !PEER_SCENARIOS.iter().any(|s| wants(s)) {
-        let section = cluster_section.unwrap_or_default();
-        let report = report::splice_cluster(&existing, &section);
-        std::fs::write(&cli.out, &report).map_err(|e| format!("cannot write {}: {e}", cli.out))?;
-        #[allow(clippy::print_stdout)]
-        {
-            println!("{section}");
+        let mut report = existing;
+        for section in [&cluster_section, &sweep_section].into_iter().flatten() {
+            report = if section.starts_with(sweep::HEADING) {
+                sweep::splice(&report, section)
+            } else {
+                report::splice_cluster(&report, section)
+            };
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{section}");
+            }
         }
-        eprintln!("bench: wrote the cluster section of {}", cli.out);
+        std::fs::write(&cli.out, &report).map_err(|e| format!("cannot write {}: {e}", cli.out))?;
+        eprintln!("bench: wrote the measured sections of {}", cli.out);
         return Ok(());
     }
 
@@ -313,6 +343,13 @@ How to read this: the load generator shares the machine's cores with the server 
         .or_else(|| report::cluster_section_of(&existing))
     {
         Some(section) => report::splice_cluster(&report, section),
+        None => report,
+    };
+    let report = match sweep_section
+        .as_deref()
+        .or_else(|| sweep::section_of(&existing))
+    {
+        Some(section) => sweep::splice(&report, section),
         None => report,
     };
     std::fs::write(&cli.out, &report).map_err(|e| format!("cannot write {}: {e}", cli.out))?;
@@ -351,6 +388,7 @@ fn main() -> ExitCode {
                 }
                 Kind::Pushwire => Err("pushwire is not a peer: it is its own binary".into()),
             },
+            Some(Command::ServeFloor) => floor::serve().await,
             Some(Command::Hold {
                 addr,
                 kind,
