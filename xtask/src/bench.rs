@@ -9,6 +9,11 @@
 //!   cross-node latency, a node SIGKILLed under its subscribers), into the
 //!   cluster section of BENCHMARKS.md; installs nats-server when missing.
 //!   Only run when named in `--scenarios`.
+//! * `cargo xtask bench --scenarios sweep [--quick]`: fan-out over a grid
+//!   of subscriber counts and rates, in rounds alternating the servers and
+//!   a minimal floor server (`pushwire-bench serve-floor`), into the sweep
+//!   section of BENCHMARKS.md and BENCHMARKS-sweep.svg. Only run when named
+//!   in `--scenarios`.
 //! * `cargo xtask bench client`: decode throughput of the browser client in
 //!   headless Chromium (MonitoringData events/s into JS objects and into
 //!   Rust structs), and the npm package's size, raw and gzipped.
