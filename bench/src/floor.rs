@@ -141,6 +141,8 @@ pub async fn serve_on(listener: TcpListener, mut payloads: mpsc::Receiver<String
 /// `pushwire-bench serve-floor`: binds a free loopback port, prints its
 /// address, and serves the payload lines read from stdin until it closes.
 pub async fn serve() -> Result<(), String> {
+    // Inherited from the benchmark already; raised again when run by hand.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
