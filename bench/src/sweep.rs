@@ -26,6 +26,10 @@ use crate::target::{Kind, Target};
 /// The heading of the sweep section, which [`splice`] looks for.
 pub const HEADING: &str = "## 6. Rate sweep and the floor";
 
+/// What the figures of the last full sweep say (kept with them, as the
+/// cluster notes are); only under the full sweep's table.
+const NOTES: &str = "**Reading it.** Lost and duplicated are 0 for every server at every point. The floor writes one frame per system call, always, and each costs it 5.5 to 6 µs at 10,000 subscribers (the kernel's loopback work and waking the reader happen in the writer's call). Where no subscriber falls behind (10,000 × 10, 1,000 × 10 and 1,000 × 100) pushwire also writes one frame per call, and its CPU per delivery is 1.26 to 1.28× the floor's (the peers 1.23 to 1.67×). From 10,000 × 20 on, the floor cannot keep up next to the load generator (its latency grows to seconds), while pushwire writes the frames a subscriber is behind on in one call and goes below it (0.27 to 0.87×; axum too at 10,000 subscribers): there the ratio bounds the cost of one write per frame, not of the work; a floor that coalesces as well would be the fair one. Most of the tail at 10,000 subscribers is the fan-out itself (10,000 writes per event and the load generator, in this process, parsing them): at 10,000 × 10 the floor's p99 is 69 ms against pushwire's 79 ms. pushwire's rounds agree within a few percent except one slow round at 10,000 × 50 (p99 265 ms against 166 and 158) and one at 10,000 × 20 (172 against 139 and 134), each the first or last of three, not a trend; at 10,000 × 100 its three rounds are 171 to 181 ms (axum 354 to 443 ms, hyperlane about 1.9 s).\n";
+
 /// Longest the last deliveries of a run may take after the last publish:
 /// longer than the fan-out scenario's, since at the saturated points a
 /// server is seconds behind, and whatever is still missing at the end
@@ -469,6 +473,9 @@ pub fn section(
         "\n![p99 against rate]({svg_name})\n\n<details><summary>Every run</summary>\n\n{}\n</details>\n",
         runs_table(runs)
     );
+    if p.points == SweepParams::new(false).points {
+        out.push_str(NOTES);
+    }
     out
 }
 
