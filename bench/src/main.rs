@@ -4,11 +4,13 @@
 //! time, and stops by itself.
 
 mod cluster;
+mod floor;
 mod histogram;
 mod loadgen;
 mod peers;
 mod report;
 mod scenarios;
+mod sweep;
 mod target;
 mod tls;
 mod workers;
@@ -42,8 +44,9 @@ struct Cli {
     /// Scenarios to run (comma-separated: held, fan-out, single, storm;
     /// cluster: pushwire nodes on a local NATS JetStream, which needs
     /// `nats-server`; tls: connections held and fan-out over HTTP/1.1 and
-    /// HTTP/2 over TLS, pushwire against axum. The last two run only when
-    /// asked for).
+    /// HTTP/2 over TLS, pushwire against axum; sweep: fan-out over a grid of
+    /// rates against a minimal floor. The last three run only when asked
+    /// for).
     #[arg(
         long,
         value_delimiter = ',',
@@ -71,6 +74,8 @@ enum Command {
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
     },
+    /// Runs the floor of the rate sweep (used by the benchmark itself).
+    ServeFloor,
     /// Holds N subscriptions until stdin closes (a load-generator worker).
     Hold {
         addr: SocketAddr,
@@ -104,7 +109,9 @@ const BEHIND: &str = "\
 const SINGLE_CLIENT_ROUNDS: usize = 3;
 
 /// The scenarios, by the names `--scenarios` takes.
-const SCENARIOS: [&str; 6] = ["held", "fan-out", "single", "storm", "cluster", "tls"];
+const SCENARIOS: [&str; 7] = [
+    "held", "fan-out", "single", "storm", "cluster", "tls", "sweep",
+];
 
 /// The scenarios that compare pushwire with the peers (the report's sections 1 to 4).
 const PEER_SCENARIOS: [&str; 4] = ["held", "fan-out", "single", "storm"];
@@ -421,11 +428,31 @@ async fn run(cli: Cli) -> Result<(), String> {
     } else {
         None
     };
+    let sweep_section = if wants("sweep") {
+        let sp = sweep::SweepParams::new(cli.quick);
+        let runs = sweep::run(&sp, &kinds, &mut next).await?;
+        let svg_path = cli.out.replace(".md", "-sweep.svg");
+        std::fs::write(&svg_path, sweep::svg(&runs))
+            .map_err(|e| format!("cannot write {svg_path}: {e}"))?;
+        let svg_name = std::path::Path::new(&svg_path)
+            .file_name()
+            .map_or(svg_path.clone(), |n| n.to_string_lossy().into_owned());
+        Some(sweep::section(
+            &sp,
+            &runs,
+            &cli.command_line,
+            &machine(),
+            &svg_name,
+        ))
+    } else {
+        None
+    };
     // Sections not measured in this run are kept from the existing report.
     let existing = std::fs::read_to_string(&cli.out).unwrap_or_default();
     let kept = [
         (report::CLUSTER_HEADING, cluster_section),
         (report::TLS_HEADING, tls_section),
+        (sweep::HEADING, sweep_section),
     ];
     if !PEER_SCENARIOS.iter().any(|s| wants(s)) {
         let mut report = existing;
@@ -518,6 +545,7 @@ fn main() -> ExitCode {
                 }
                 Kind::Pushwire => Err("pushwire is not a peer: it is its own binary".into()),
             },
+            Some(Command::ServeFloor) => floor::serve().await,
             Some(Command::Hold {
                 addr,
                 kind,

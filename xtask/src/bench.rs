@@ -14,6 +14,11 @@
 //!   (connections held and fan-out over HTTP/1.1+TLS and HTTP/2, plaintext
 //!   as the baseline), into the TLS section of BENCHMARKS.md. Only run when
 //!   named in `--scenarios`.
+//! * `cargo xtask bench --scenarios sweep [--quick]`: fan-out over a grid
+//!   of subscriber counts and rates, in rounds alternating the servers and
+//!   a minimal floor server (`pushwire-bench serve-floor`), into the sweep
+//!   section of BENCHMARKS.md and BENCHMARKS-sweep.svg. Only run when named
+//!   in `--scenarios`.
 //! * `cargo xtask bench client`: decode throughput of the browser client in
 //!   headless Chromium (MonitoringData events/s into JS objects and into
 //!   Rust structs), and the npm package's size, raw and gzipped.

@@ -1,0 +1,753 @@
+//! The rate sweep (`--scenarios sweep`): fan-out at a grid of subscriber
+//! counts and rates, in rounds that alternate the servers and the floor
+//! (see [`crate::floor`]), so that a slow moment of the machine falls on
+//! one round of one server rather than on all of a server's rounds. For
+//! each point the report gives, per server, the median round and the worst
+//! one; lost and duplicated are exact counts per subscriber, summed over
+//! the rounds.
+//!
+//! The subscribers run in this process, as in the fan-out scenario (10,000
+//! sockets are well under the 20,000-file limit; the servers and the floor
+//! run in their own processes, so their CPU time is theirs alone).
+
+use std::fmt::Write;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::floor::Floor;
+use crate::loadgen::{now_us, spawn_subscribers, wait_until, Payload, Progress, Publisher, Shared};
+use crate::scenarios::RAMP_TIMEOUT;
+use crate::target::{Kind, Target};
+
+/// The heading of the sweep section, which `report::splice_section` looks for.
+pub const HEADING: &str = "## 7. Rate sweep and the floor";
+
+/// What the figures of the last full sweep say (kept with them, as the
+/// cluster notes are); only under the full sweep's table.
+const NOTES: &str = "**Reading it.** Lost and duplicated are 0 for every server at every point. The floor writes one frame per system call, always, and each costs it 5.5 to 6 µs at 10,000 subscribers (the kernel's loopback work and waking the reader happen in the writer's call). Where no subscriber falls behind (10,000 × 10, 1,000 × 10 and 1,000 × 100) pushwire also writes one frame per call, and its CPU per delivery is 1.26 to 1.28× the floor's (the peers 1.23 to 1.67×). From 10,000 × 20 on, the floor cannot keep up next to the load generator (its latency grows to seconds), while pushwire writes the frames a subscriber is behind on in one call and goes below it (0.27 to 0.87×; axum too at 10,000 subscribers): there the ratio bounds the cost of one write per frame, not of the work; a floor that coalesces as well would be the fair one. Most of the tail at 10,000 subscribers is the fan-out itself (10,000 writes per event and the load generator, in this process, parsing them): at 10,000 × 10 the floor's p99 is 69 ms against pushwire's 79 ms. pushwire's rounds agree within a few percent except one slow round at 10,000 × 50 (p99 265 ms against 166 and 158) and one at 10,000 × 20 (172 against 139 and 134), each the first or last of three, not a trend; at 10,000 × 100 its three rounds are 171 to 181 ms (axum 354 to 443 ms, hyperlane about 1.9 s).\n";
+
+/// Longest the last deliveries of a run may take after the last publish:
+/// longer than the fan-out scenario's, since at the saturated points a
+/// server is seconds behind, and whatever is still missing at the end
+/// counts as lost.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The grid and the rounds.
+#[derive(Debug, Clone)]
+pub struct SweepParams {
+    /// (subscribers, events/s per subscriber).
+    pub points: Vec<(usize, u64)>,
+    pub rounds: usize,
+    /// How long each run publishes.
+    pub secs: u64,
+}
+
+impl SweepParams {
+    pub fn new(quick: bool) -> SweepParams {
+        if quick {
+            SweepParams {
+                points: vec![(1_000, 10), (1_000, 100)],
+                rounds: 3,
+                secs: 1,
+            }
+        } else {
+            SweepParams {
+                points: vec![
+                    (10_000, 10),
+                    (10_000, 20),
+                    (10_000, 50),
+                    (10_000, 100),
+                    (1_000, 10),
+                    (1_000, 100),
+                    (1_000, 1_000),
+                ],
+                rounds: 3,
+                secs: 4,
+            }
+        }
+    }
+}
+
+/// Who served a run: one of the servers, or the floor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Server(Kind),
+    Floor,
+}
+
+impl Who {
+    pub fn name(self) -> &'static str {
+        match self {
+            Who::Server(kind) => kind.name(),
+            Who::Floor => "floor (fan-out loop, no hub)",
+        }
+    }
+
+    /// Colour in the plot (as in the fan-out plot; the floor grey).
+    fn color(self) -> &'static str {
+        match self {
+            Who::Server(Kind::Pushwire) => "#1f6feb",
+            Who::Server(Kind::Axum) => "#e4572e",
+            Who::Server(Kind::Hyperlane) => "#8338ec",
+            Who::Server(Kind::Warp) => "#2a9d8f",
+            Who::Floor => "#777777",
+        }
+    }
+}
+
+/// One run: one server (or the floor) at one point, one round.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub who: Who,
+    pub subscribers: usize,
+    pub rate: u64,
+    pub round: usize,
+    pub connected: usize,
+    pub events: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    pub deliveries_per_sec: f64,
+    pub cpu_us_per_delivery: f64,
+    pub p50: u64,
+    pub p99: u64,
+    pub p999: u64,
+}
+
+/// What a run publishes to.
+enum Under {
+    Server(Target, Publisher),
+    Floor(Floor),
+}
+
+impl Under {
+    async fn publish(&mut self, seq: u64) -> Result<(), String> {
+        match self {
+            Under::Server(_, publisher) => publisher.publish(seq).await,
+            Under::Floor(floor) => {
+                let payload = serde_json::to_string(&Payload { t: now_us(), seq })
+                    .map_err(|e| e.to_string())?;
+                floor.publish(&payload).await
+            }
+        }
+    }
+
+    fn cpu_seconds(&self) -> f64 {
+        match self {
+            Under::Server(target, _) => target.cpu_seconds(),
+            Under::Floor(floor) => floor.cpu_seconds(),
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Under::Server(target, _) => target.stop().await,
+            Under::Floor(floor) => floor.stop().await,
+        }
+    }
+}
+
+/// One run of `who` at `rate` events/s to `subscribers`, publishing for
+/// `secs`; `addr` is where a server listens (the floor picks its own port).
+pub async fn run_once(
+    who: Who,
+    addr: SocketAddr,
+    subscribers: usize,
+    rate: u64,
+    secs: u64,
+    round: usize,
+) -> Result<Run, String> {
+    let (addr, target) = match who {
+        Who::Server(kind) => (addr, Some(Target::start(kind, addr, subscribers).await?)),
+        Who::Floor => (addr, None),
+    };
+    let floor = match who {
+        Who::Floor => Some(Floor::start().await?),
+        Who::Server(_) => None,
+    };
+    let addr = floor.as_ref().map_or(addr, |f| f.addr);
+    // The floor reads no path: its subscribers ask what pushwire's do.
+    let kind = match who {
+        Who::Server(kind) => kind,
+        Who::Floor => Kind::Pushwire,
+    };
+    let shared = Arc::new(Shared::default());
+    let (stop, stop_rx) = watch::channel(false);
+    let tasks = spawn_subscribers(
+        addr,
+        kind,
+        &crate::tls::Transport::Plain,
+        vec![None; subscribers],
+        &shared,
+        &stop_rx,
+    );
+    let deadline = tokio::time::Instant::now() + RAMP_TIMEOUT;
+    wait_until(&shared, deadline, |s| {
+        s.connected.load(Relaxed) + s.failed.load(Relaxed) >= subscribers
+    })
+    .await;
+    let connected = shared.connected.load(Relaxed);
+    let mut under = match (target, floor) {
+        (Some(target), _) => {
+            let publisher = Publisher::connect(addr, kind).await?;
+            Under::Server(target, publisher)
+        }
+        (None, Some(floor)) => Under::Floor(floor),
+        (None, None) => return Err("nothing to run against".into()),
+    };
+    let events = rate * secs;
+    let measured = async {
+        // The warm-up event (sequence 0): every subscriber must have it,
+        // but it is not in the latencies, the deliveries or the CPU time.
+        under.publish(0).await?;
+        let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+        wait_until(&shared, deadline, |s| {
+            s.delivered.load(Relaxed) >= connected as u64
+        })
+        .await;
+        shared.latency.reset();
+        shared.delivered.store(0, Relaxed);
+        let cpu0 = under.cpu_seconds();
+        let started = Instant::now();
+        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        for seq in 1..=events {
+            ticker.tick().await;
+            under.publish(seq).await?;
+        }
+        let expected = events * connected as u64;
+        let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+        wait_until(&shared, deadline, |s| s.delivered.load(Relaxed) >= expected).await;
+        let elapsed = started.elapsed().as_secs_f64();
+        let cpu = under.cpu_seconds() - cpu0;
+        Ok::<_, String>((elapsed, cpu))
+    }
+    .await;
+    let _ = stop.send(true);
+    let mut progress: Vec<Progress> = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        progress.push(t.await.unwrap_or_default());
+    }
+    under.stop().await;
+    let (elapsed, cpu) = measured?;
+    let delivered = shared.delivered.load(Relaxed);
+    Ok(Run {
+        who,
+        subscribers,
+        rate,
+        round,
+        connected,
+        events,
+        delivered,
+        // Every connected subscriber should have every event 0..=events once.
+        lost: progress
+            .iter()
+            .filter(|p| p.connections > 0)
+            .map(|p| (events + 1).saturating_sub(p.received))
+            .sum(),
+        duplicates: shared.duplicates.load(Relaxed),
+        deliveries_per_sec: delivered as f64 / elapsed.max(1e-9),
+        cpu_us_per_delivery: cpu * 1e6 / delivered.max(1) as f64,
+        p50: shared.latency.quantile(0.5),
+        p99: shared.latency.quantile(0.99),
+        p999: shared.latency.quantile(0.999),
+    })
+}
+
+/// Every point, in rounds: each round runs every server and then the
+/// floor once, so their runs alternate. `next` gives a server its address.
+pub async fn run(
+    p: &SweepParams,
+    kinds: &[Kind],
+    next: &mut dyn FnMut(Kind) -> SocketAddr,
+) -> Result<Vec<Run>, String> {
+    let whos: Vec<Who> = kinds
+        .iter()
+        .map(|&k| Who::Server(k))
+        .chain([Who::Floor])
+        .collect();
+    let mut runs = Vec::new();
+    for &(subscribers, rate) in &p.points {
+        for round in 1..=p.rounds {
+            for &who in &whos {
+                let addr = match who {
+                    Who::Server(kind) => next(kind),
+                    Who::Floor => SocketAddr::from(([127, 0, 0, 1], 0)),
+                };
+                let run = run_once(who, addr, subscribers, rate, p.secs, round).await?;
+                eprintln!(
+                    "bench: sweep, {subscribers} × {rate}/s on {} (round {round} of {}): p99 {} µs, {:.2} µs CPU per delivery, {} lost",
+                    who.name(),
+                    p.rounds,
+                    run.p99,
+                    run.cpu_us_per_delivery,
+                    run.lost
+                );
+                runs.push(run);
+            }
+        }
+    }
+    Ok(runs)
+}
+
+/// One server at one point, over its rounds.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub who: Who,
+    pub subscribers: usize,
+    pub rate: u64,
+    pub rounds: usize,
+    /// (median, worst) of each.
+    pub p50: (u64, u64),
+    pub p99: (u64, u64),
+    pub p999: (u64, u64),
+    pub deliveries_per_sec: (f64, f64),
+    pub cpu_us: (f64, f64),
+    /// Summed over the rounds.
+    pub expected: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+}
+
+/// The median (the upper one of an even count) and the worst of `values`,
+/// worst being the highest unless `higher_is_better`.
+fn median_worst<T: PartialOrd + Copy>(mut values: Vec<T>, higher_is_better: bool) -> (T, T) {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let worst = if higher_is_better {
+        values[0]
+    } else {
+        values[values.len() - 1]
+    };
+    (values[values.len() / 2], worst)
+}
+
+/// Each server's rounds at each point, in the order they were first run.
+pub fn summarize(runs: &[Run]) -> Vec<Summary> {
+    let mut keys: Vec<(usize, u64, Who)> = Vec::new();
+    for r in runs {
+        let key = (r.subscribers, r.rate, r.who);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.into_iter()
+        .map(|(subscribers, rate, who)| {
+            let rs: Vec<&Run> = runs
+                .iter()
+                .filter(|r| r.subscribers == subscribers && r.rate == rate && r.who == who)
+                .collect();
+            let of = |f: fn(&Run) -> u64| median_worst(rs.iter().map(|r| f(r)).collect(), false);
+            Summary {
+                who,
+                subscribers,
+                rate,
+                rounds: rs.len(),
+                p50: of(|r| r.p50),
+                p99: of(|r| r.p99),
+                p999: of(|r| r.p999),
+                deliveries_per_sec: median_worst(
+                    rs.iter().map(|r| r.deliveries_per_sec).collect(),
+                    true,
+                ),
+                cpu_us: median_worst(rs.iter().map(|r| r.cpu_us_per_delivery).collect(), false),
+                expected: rs.iter().map(|r| r.events * r.connected as u64).sum(),
+                delivered: rs.iter().map(|r| r.delivered).sum(),
+                lost: rs.iter().map(|r| r.lost).sum(),
+                duplicates: rs.iter().map(|r| r.duplicates).sum(),
+            }
+        })
+        .collect()
+}
+
+fn ms(us: u64) -> String {
+    if us >= 100_000 {
+        format!("{:.0} ms", us as f64 / 1000.0)
+    } else {
+        format!("{:.1} ms", us as f64 / 1000.0)
+    }
+}
+
+/// `median (worst)`.
+fn mw(pair: (u64, u64)) -> String {
+    format!("{} ({})", ms(pair.0), ms(pair.1))
+}
+
+/// The sweep table: one row per server and point, with its CPU per
+/// delivery as a multiple of the floor's at the same point.
+pub fn table(summaries: &[Summary]) -> String {
+    let mut out = String::from("| subscribers | events/s | server | rounds | p50 | p99 | p99.9 | deliveries/s | CPU µs per delivery | CPU × floor | deliveries expected | delivered | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for s in summaries {
+        let floor = summaries
+            .iter()
+            .find(|f| f.who == Who::Floor && f.subscribers == s.subscribers && f.rate == s.rate);
+        let ratio = match floor {
+            Some(f) if f.cpu_us.0 > 0.0 && s.who != Who::Floor => {
+                format!("{:.2}×", s.cpu_us.0 / f.cpu_us.0)
+            }
+            _ => "—".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0} ({:.0}) | {:.2} ({:.2}) | {ratio} | {} | {} | {} | {} |",
+            s.subscribers,
+            s.rate,
+            s.who.name(),
+            s.rounds,
+            mw(s.p50),
+            mw(s.p99),
+            mw(s.p999),
+            s.deliveries_per_sec.0,
+            s.deliveries_per_sec.1,
+            s.cpu_us.0,
+            s.cpu_us.1,
+            s.expected,
+            s.delivered,
+            s.lost,
+            s.duplicates
+        );
+    }
+    out
+}
+
+/// pushwire's CPU per delivery as a multiple of the floor's, per point (medians).
+pub fn floor_ratios(summaries: &[Summary]) -> Vec<(usize, u64, f64)> {
+    summaries
+        .iter()
+        .filter(|s| s.who == Who::Server(Kind::Pushwire))
+        .filter_map(|s| {
+            let f = summaries.iter().find(|f| {
+                f.who == Who::Floor && f.subscribers == s.subscribers && f.rate == s.rate
+            })?;
+            (f.cpu_us.0 > 0.0).then(|| (s.subscribers, s.rate, s.cpu_us.0 / f.cpu_us.0))
+        })
+        .collect()
+}
+
+/// Every run, one line each, for a closer look at the rounds.
+pub fn runs_table(runs: &[Run]) -> String {
+    let mut out = String::from("| subscribers | events/s | round | server | p50 | p99 | p99.9 | deliveries/s | CPU µs per delivery | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for r in runs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {} | {} |",
+            r.subscribers,
+            r.rate,
+            r.round,
+            r.who.name(),
+            ms(r.p50),
+            ms(r.p99),
+            ms(r.p999),
+            r.deliveries_per_sec,
+            r.cpu_us_per_delivery,
+            r.lost,
+            r.duplicates
+        );
+    }
+    out
+}
+
+/// The report's sweep section.
+pub fn section(
+    p: &SweepParams,
+    runs: &[Run],
+    command_line: &str,
+    machine: &str,
+    svg_name: &str,
+) -> String {
+    let summaries = summarize(runs);
+    let mut out = format!(
+        "{HEADING}\n\nGenerated by `{command_line}` on {machine}. Fan-out at each point (subscribers × events/s per subscriber), {} rounds; each round runs every server and then the floor once, one after another, so their runs alternate. Each cell is the median round and, in parentheses, the worst one (highest latency and CPU, lowest deliveries/s). Latency is publish-to-receive on one clock (the load generator, in this process, shares the two cores with the server at every point). CPU is the server process's utime + stime from `/proc/PID/stat` (10 ms ticks) from the first publish until the last delivery, per delivery; lost and duplicated are exact, per subscriber (every event from the warm-up to the last, once), summed over the rounds.\n\nThe floor (`pushwire-bench serve-floor`, `bench/src/floor.rs`) accepts the same connections and writes the same bytes pushwire does for each event (`id: …\\ndata: …\\n\\n` in an HTTP/1.1 chunk) to every socket, from one fan-out loop per core, with nothing else: no HTTP parsing beyond reading the request up to its blank line, no hub, no queue per subscriber; the benchmark hands it each event over a pipe. It is the cost of the system calls alone. **CPU × floor** is a server's median CPU per delivery over the floor's.\n\n**Parameters:** {p:?}.\n\n",
+        p.rounds
+    );
+    out.push_str(&table(&summaries));
+    let ratios = floor_ratios(&summaries);
+    if !ratios.is_empty() {
+        out.push_str("\npushwire's CPU per delivery over the floor's: ");
+        let parts: Vec<String> = ratios
+            .iter()
+            .map(|(s, r, x)| format!("{s} × {r}/s {x:.2}×"))
+            .collect();
+        out.push_str(&parts.join("; "));
+        out.push_str(".\n");
+    }
+    let _ = writeln!(
+        out,
+        "\n![p99 against rate]({svg_name})\n\n<details><summary>Every run</summary>\n\n{}\n</details>\n",
+        runs_table(runs)
+    );
+    if p.points == SweepParams::new(false).points {
+        out.push_str(NOTES);
+    }
+    out
+}
+
+/// p99 against rate, log-log, one panel per subscriber count, one line per
+/// server (its median round; a tick at its worst round).
+pub fn svg(runs: &[Run]) -> String {
+    let summaries = summarize(runs);
+    let mut groups: Vec<usize> = summaries.iter().map(|s| s.subscribers).collect();
+    groups.sort_unstable_by(|a, b| b.cmp(a));
+    groups.dedup();
+    let (panel_w, h, left, right, top, bottom) = (460.0, 400.0, 60.0, 20.0, 50.0, 50.0);
+    let w = panel_w * groups.len().max(1) as f64;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"20\" font-size=\"14\">p99 latency against rate (dot: median round; tick: worst)</text>\n",
+        h + 20.0 * 5.0
+    );
+    // One y range for every panel, in whole decades.
+    let decade = |v: f64| v.max(1.0).log10();
+    let lo = summaries
+        .iter()
+        .map(|s| decade(s.p99.0 as f64))
+        .fold(f64::INFINITY, f64::min)
+        .floor();
+    let hi = summaries
+        .iter()
+        .map(|s| decade(s.p99.1 as f64))
+        .fold(f64::NEG_INFINITY, f64::max)
+        .ceil();
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo, hi)
+    } else {
+        (2.0, 5.0)
+    };
+    let y = |us: u64| top + (hi - decade(us as f64)) / (hi - lo) * (h - top - bottom);
+    for (g, &subscribers) in groups.iter().enumerate() {
+        let x0 = g as f64 * panel_w;
+        let rows: Vec<&Summary> = summaries
+            .iter()
+            .filter(|s| s.subscribers == subscribers)
+            .collect();
+        let rate_lo = rows
+            .iter()
+            .map(|s| (s.rate as f64).log10())
+            .fold(f64::INFINITY, f64::min);
+        let rate_hi = rows
+            .iter()
+            .map(|s| (s.rate as f64).log10())
+            .fold(f64::NEG_INFINITY, f64::max);
+        let span = (rate_hi - rate_lo).max(1e-9);
+        let plot_w = panel_w - left - right;
+        // 20 px in from either end, so no point sits on an axis.
+        let x = |rate: u64| {
+            if rate_hi > rate_lo {
+                x0 + left + 20.0 + ((rate as f64).log10() - rate_lo) / span * (plot_w - 40.0)
+            } else {
+                x0 + left + plot_w / 2.0
+            }
+        };
+        let bottom_y = h - bottom;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" font-size=\"13\">{subscribers} subscribers</text>\n<line x1=\"{}\" y1=\"{bottom_y}\" x2=\"{}\" y2=\"{bottom_y}\" stroke=\"black\"/>\n<line x1=\"{}\" y1=\"{top}\" x2=\"{}\" y2=\"{bottom_y}\" stroke=\"black\"/>\n<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">events/s per subscriber</text>",
+            x0 + left,
+            top - 10.0,
+            x0 + left,
+            x0 + left + plot_w,
+            x0 + left,
+            x0 + left,
+            x0 + left + plot_w / 2.0,
+            h - 12.0
+        );
+        // y gridlines and labels at 1, 2 and 5 of every decade.
+        let decades = (hi - lo) as u32;
+        let ticks = (0..decades)
+            .flat_map(|d| [1, 2, 5].map(|step| (d, step)))
+            .chain([(decades, 1)]);
+        for (d, step) in ticks {
+            let us = 10u64.pow(lo as u32 + d) * step;
+            let yy = y(us);
+            let label = if us >= 1_000_000 {
+                format!("{} s", us / 1_000_000)
+            } else if us >= 1_000 {
+                format!("{} ms", us / 1_000)
+            } else {
+                format!("{us} µs")
+            };
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{}\" y1=\"{yy:.1}\" x2=\"{}\" y2=\"{yy:.1}\" stroke=\"#dddddd\"/>\n<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>",
+                x0 + left,
+                x0 + left + plot_w,
+                x0 + left - 4.0,
+                yy + 4.0
+            );
+        }
+        // x labels at every measured rate.
+        let mut rates: Vec<u64> = rows.iter().map(|s| s.rate).collect();
+        rates.sort_unstable();
+        rates.dedup();
+        for rate in rates {
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{:.1}\" y1=\"{bottom_y}\" x2=\"{:.1}\" y2=\"{}\" stroke=\"black\"/>\n<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{rate}</text>",
+                x(rate),
+                x(rate),
+                bottom_y + 5.0,
+                x(rate),
+                bottom_y + 18.0
+            );
+        }
+        let mut whos: Vec<Who> = Vec::new();
+        for s in &rows {
+            if !whos.contains(&s.who) {
+                whos.push(s.who);
+            }
+        }
+        for who in whos {
+            let mut points: Vec<&&Summary> = rows.iter().filter(|s| s.who == who).collect();
+            points.sort_by_key(|s| s.rate);
+            let color = who.color();
+            let dash = if who == Who::Floor { "5,4" } else { "" };
+            let path: Vec<String> = points
+                .iter()
+                .map(|s| format!("{:.1},{:.1}", x(s.rate), y(s.p99.0)))
+                .collect();
+            let _ = writeln!(
+                svg,
+                "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" stroke-dasharray=\"{dash}\" points=\"{}\"/>",
+                path.join(" ")
+            );
+            for s in points {
+                let (px, py, pw) = (x(s.rate), y(s.p99.0), y(s.p99.1));
+                let _ = writeln!(
+                    svg,
+                    "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"3\" fill=\"{color}\"/>\n<line x1=\"{px:.1}\" y1=\"{py:.1}\" x2=\"{px:.1}\" y2=\"{pw:.1}\" stroke=\"{color}\"/>\n<line x1=\"{:.1}\" y1=\"{pw:.1}\" x2=\"{:.1}\" y2=\"{pw:.1}\" stroke=\"{color}\"/>",
+                    px - 4.0,
+                    px + 4.0
+                );
+            }
+        }
+    }
+    // The legend, under the panels.
+    let mut whos: Vec<Who> = Vec::new();
+    for s in &summaries {
+        if !whos.contains(&s.who) {
+            whos.push(s.who);
+        }
+    }
+    for (i, who) in whos.iter().enumerate() {
+        let yy = h + 10.0 + 18.0 * i as f64;
+        let dash = if *who == Who::Floor { "5,4" } else { "" };
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{left}\" y1=\"{yy}\" x2=\"{}\" y2=\"{yy}\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"{dash}\"/>\n<text x=\"{}\" y=\"{}\">{}</text>",
+            left + 30.0,
+            who.color(),
+            left + 38.0,
+            yy + 4.0,
+            who.name()
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(who: Who, subscribers: usize, rate: u64, round: usize, p99: u64, cpu: f64) -> Run {
+        Run {
+            who,
+            subscribers,
+            rate,
+            round,
+            connected: subscribers,
+            events: rate,
+            delivered: rate * subscribers as u64,
+            lost: round as u64 - 1,
+            duplicates: 0,
+            deliveries_per_sec: 1000.0 * round as f64,
+            cpu_us_per_delivery: cpu,
+            p50: p99 / 2,
+            p99,
+            p999: p99 * 2,
+        }
+    }
+
+    fn sample() -> Vec<Run> {
+        let pw = Who::Server(Kind::Pushwire);
+        let axum = Who::Server(Kind::Axum);
+        let mut runs = Vec::new();
+        for (subs, rate) in [(10_000, 10), (10_000, 100), (1_000, 1_000)] {
+            for round in 1..=3 {
+                let k = round as u64;
+                runs.push(run(pw, subs, rate, round, 1_000 * rate * k, 4.0 + k as f64));
+                runs.push(run(axum, subs, rate, round, 2_000 * rate, 6.0));
+                runs.push(run(Who::Floor, subs, rate, round, 500 * rate, 2.0));
+            }
+        }
+        runs
+    }
+
+    #[test]
+    fn median_and_worst_per_server_and_point() {
+        assert_eq!(median_worst(vec![3, 1, 2], false), (2, 3));
+        assert_eq!(median_worst(vec![3.0, 1.0, 2.0], true), (2.0, 1.0));
+        let s = summarize(&sample());
+        assert_eq!(s.len(), 9);
+        let pw = &s[0];
+        assert_eq!(
+            (pw.who, pw.subscribers, pw.rate),
+            (Who::Server(Kind::Pushwire), 10_000, 10)
+        );
+        assert_eq!(pw.rounds, 3);
+        assert_eq!(pw.p99, (20_000, 30_000));
+        assert_eq!(pw.cpu_us, (6.0, 7.0));
+        assert_eq!(pw.deliveries_per_sec, (2000.0, 1000.0));
+        assert_eq!(pw.lost, 3);
+        assert_eq!(pw.expected, 3 * 10 * 10_000);
+        assert_eq!(floor_ratios(&s)[0], (10_000, 10, 3.0));
+    }
+
+    #[test]
+    fn the_section_has_every_point_and_the_ratio() {
+        let p = SweepParams::new(true);
+        let text = section(&p, &sample(), "cargo xtask bench", "m", "B-sweep.svg");
+        assert!(text.starts_with(HEADING));
+        assert!(text.contains("| 1000 | 1000 | pushwire | 3 |"), "{text}");
+        assert!(text.contains("| 3.00× |"), "{text}");
+        assert!(text.contains("10000 × 100/s 3.00×"), "{text}");
+        assert!(text.contains("![p99 against rate](B-sweep.svg)"));
+    }
+
+    #[test]
+    fn the_plot_has_a_line_per_server_and_panel() {
+        let text = svg(&sample());
+        assert!(text.starts_with("<svg") && text.ends_with("</svg>\n"));
+        assert_eq!(text.matches("<polyline").count(), 2 * 3);
+        assert!(text.contains("10000 subscribers") && text.contains("1000 subscribers"));
+        assert!(!text.contains("NaN") && !text.contains("inf"));
+        assert_eq!(svg(&[]).matches("<polyline").count(), 0);
+    }
+
+    #[test]
+    fn the_section_is_replaced_inserted_or_kept() {
+        let new = format!("{HEADING}\n\nnew\n");
+        let old = format!(
+            "# B\n\n## 5. Cluster\n\nc\n\n{HEADING}\n\nold\n\n### sub\n\nold\n\n## Where pushwire is behind\n\ny\n"
+        );
+        let splice = |r: &str, s: &str| crate::report::splice_section(r, HEADING, s);
+        let section_of = |r| crate::report::section_of(r, HEADING);
+        let spliced = splice(&old, &new);
+        assert_eq!(
+            spliced,
+            format!("# B\n\n## 5. Cluster\n\nc\n\n{HEADING}\n\nnew\n\n## Where pushwire is behind\n\ny\n")
+        );
+        assert_eq!(
+            section_of(&spliced).map(str::trim_end),
+            Some(new.trim_end())
+        );
+        let without = "# B\n\n## 5. Cluster\n\nc\n\n## Where pushwire is behind\n\ny\n";
+        assert_eq!(splice(without, &new), spliced);
+        let at_end = splice("# B\n\nx\n", &new);
+        assert_eq!(at_end, format!("# B\n\nx\n\n{HEADING}\n\nnew\n"));
+        assert_eq!(splice(&at_end, &new), at_end);
+    }
+}
