@@ -215,41 +215,12 @@ impl Floor {
     /// User + system CPU time in seconds, from /proc (as
     /// [`Target::cpu_seconds`](crate::target::Target::cpu_seconds) reads it).
     pub fn cpu_seconds(&self) -> f64 {
-        cpu_seconds_of(self.child.id().unwrap_or(0))
+        crate::target::cpu_seconds_of(self.child.id().unwrap_or(0))
     }
 
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
-}
-
-/// utime + stime of process `pid` in seconds, from `/proc/PID/stat`.
-pub fn cpu_seconds_of(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    ticks_in_stat(&stat) as f64 / ticks_per_second()
-}
-
-/// utime + stime (the 14th and 15th fields) of a `/proc/PID/stat` line, in
-/// clock ticks. The command name in parentheses may hold spaces, so the
-/// fields are counted after its closing parenthesis.
-fn ticks_in_stat(stat: &str) -> u64 {
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-    field(11).unwrap_or(0) + field(12).unwrap_or(0)
-}
-
-/// `getconf CLK_TCK` (100 on every Linux this runs on), read once.
-fn ticks_per_second() -> f64 {
-    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *TICKS.get_or_init(|| {
-        std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0)
-    })
 }
 
 #[cfg(test)]
@@ -269,8 +240,8 @@ mod tests {
     #[test]
     fn cpu_ticks_are_read_after_the_command_name() {
         let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 7 5 0 0 20 0 1 0";
-        assert_eq!(ticks_in_stat(stat), 12);
-        assert_eq!(ticks_in_stat(""), 0);
+        assert_eq!(crate::target::ticks_in_stat(stat), 12);
+        assert_eq!(crate::target::ticks_in_stat(""), 0);
     }
 
     #[tokio::test]

@@ -166,14 +166,7 @@ impl Target {
 
     /// User + system CPU time in seconds, from /proc.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid().unwrap_or(0)))
-            .unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are 14th and 15th.
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: u64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0)
-            + fields.get(12).and_then(|f| f.parse().ok()).unwrap_or(0);
-        ticks as f64 / clock_ticks_per_second()
+        cpu_seconds_of(self.pid().unwrap_or(0))
     }
 
     pub async fn stop(mut self) {
@@ -262,13 +255,33 @@ impl Nats {
     }
 }
 
-fn clock_ticks_per_second() -> f64 {
-    // sysconf(_SC_CLK_TCK) is 100 on every Linux this runs on; read it from
-    // getconf when available rather than calling libc.
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
+/// utime + stime of process `pid` in seconds, from `/proc/PID/stat`.
+pub(crate) fn cpu_seconds_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    ticks_in_stat(&stat) as f64 / clock_ticks_per_second()
+}
+
+/// utime + stime (the 14th and 15th fields) of a `/proc/PID/stat` line, in
+/// clock ticks. The command name in parentheses may hold spaces, so the
+/// fields are counted after its closing parenthesis.
+pub(crate) fn ticks_in_stat(stat: &str) -> u64 {
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    field(11).unwrap_or(0) + field(12).unwrap_or(0)
+}
+
+/// `getconf CLK_TCK`, read once: sysconf(_SC_CLK_TCK) is 100 on every
+/// Linux this runs on; read from getconf when available rather than
+/// calling libc.
+pub(crate) fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
