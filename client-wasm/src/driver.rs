@@ -40,16 +40,6 @@ use crate::url::stream_url;
 /// Server events every connection listens for, handlers or not.
 const CONTROL_EVENTS: [&str; 4] = [DEFAULT_EVENT, RESET_EVENT, END_EVENT, EXPIRED_EVENT];
 
-/// The connection of the current attempt.
-enum Connection {
-    /// Waiting for the app's token and the ticket, or for the probe of a
-    /// refused `EventSource`; their answers carry the attempt's serial and
-    /// are ignored once it is no longer current.
-    Pending,
-    /// Open or opening, with either transport.
-    Open(Source),
-}
-
 /// Attempt `serial` of a client, as the callbacks of its requests see it.
 struct Attempt {
     driver: WeakDriver,
@@ -70,8 +60,11 @@ struct Inner {
     machine: Machine,
     options: ClientOptions,
     handlers: Handlers,
-    connection: Option<Connection>,
-    /// Bumped with every connection opened or closed: the current attempt.
+    /// The current attempt's connection, once it is opened (while the
+    /// attempt waits for a token, a ticket or a probe there is none).
+    source: Option<Source>,
+    /// Bumped with every attempt begun or ended: answers to the token,
+    /// ticket and probe requests of an older attempt are ignored.
     serial: u64,
     /// The token of the current attempt, for the probe of a refused
     /// `EventSource`.
@@ -139,7 +132,7 @@ impl Driver {
             machine,
             options,
             handlers: Handlers::default(),
-            connection: None,
+            source: None,
             serial: 0,
             bearer: None,
             timer: None,
@@ -246,22 +239,20 @@ impl Driver {
         }
     }
 
-    /// Ends the current attempt (its late answers are ignored); the
+    /// Ends the current attempt (its late answers are ignored); its
     /// connection, to be dropped once the client is no longer borrowed.
-    fn end_attempt(&self) -> Option<Connection> {
+    fn end_attempt(&self) -> Option<Source> {
         let mut inner = self.0.borrow_mut();
         inner.serial += 1;
         inner.bearer = None;
-        inner.connection.take()
+        inner.source.take()
     }
 
-    /// Starts a new attempt, pending; its serial.
+    /// Starts a new attempt, with no connection yet; its serial.
     fn begin_attempt(&self) -> u64 {
         let closed = self.end_attempt();
         drop(closed);
-        let mut inner = self.0.borrow_mut();
-        inner.connection = Some(Connection::Pending);
-        inner.serial
+        self.0.borrow().serial
     }
 
     /// Opens a connection: with a `getToken`, once it has given a token
@@ -326,7 +317,7 @@ impl Driver {
         let source = self.listen_all(source, url, attempt);
         let mut inner = self.0.borrow_mut();
         inner.bearer = token;
-        inner.connection = Some(Connection::Open(source));
+        inner.source = Some(source);
     }
 
     /// `source` listening for its opening, its failure, and every server
@@ -560,7 +551,7 @@ impl Driver {
         let mut inner = self.0.borrow_mut();
         let id = inner.handlers.add(name, callback);
         if needs_listener(name) {
-            if let Some(Connection::Open(source)) = inner.connection.as_mut() {
+            if let Some(source) = inner.source.as_mut() {
                 self.listen(source, name);
             }
         }
