@@ -31,6 +31,44 @@ pub fn now_us() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
+/// How late the publisher's timer may wake (tokio's timer has 1 ms
+/// resolution) without the delay counting as latency; see [`Schedule`].
+pub const TIMER_SLACK_US: u64 = 1_000;
+
+/// When each event of a run is due: event `seq` (from 1) at
+/// `start + (seq - 1) / rate`. An event is stamped with its due time, not
+/// with when it was sent, when the publisher is behind: a server that
+/// answers publishes slowly holds the publisher back, and stamping the send
+/// time would leave that wait out of every latency (coordinated omission,
+/// as wrk2 corrects it). Lateness up to [`TIMER_SLACK_US`] is the
+/// publisher's own timer and is not charged.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    start_us: u64,
+    rate: u64,
+}
+
+impl Schedule {
+    /// Events at `rate` per second from now.
+    pub fn starting_now(rate: u64) -> Schedule {
+        Schedule {
+            start_us: now_us(),
+            rate: rate.max(1),
+        }
+    }
+
+    /// When event `seq` is due, in [`now_us`] time.
+    pub fn due_us(&self, seq: u64) -> u64 {
+        self.start_us + seq.saturating_sub(1) * 1_000_000 / self.rate
+    }
+
+    /// The time event `seq` carries if sent now: the send time, or the due
+    /// time plus the slack when the publisher is later than that.
+    pub fn stamp(&self, seq: u64) -> u64 {
+        now_us().min(self.due_us(seq) + TIMER_SLACK_US)
+    }
+}
+
 /// What every subscriber reports into.
 #[derive(Debug, Default)]
 pub struct Shared {
@@ -359,8 +397,12 @@ impl Publisher {
 
     /// Publishes event `seq`, stamped with the current time.
     pub async fn publish(&mut self, seq: u64) -> Result<(), String> {
-        let payload =
-            serde_json::to_string(&Payload { t: now_us(), seq }).map_err(|e| e.to_string())?;
+        self.publish_stamped(seq, now_us()).await
+    }
+
+    /// Publishes event `seq` carrying the time `t` (µs, [`now_us`] clock).
+    pub async fn publish_stamped(&mut self, seq: u64, t: u64) -> Result<(), String> {
+        let payload = serde_json::to_string(&Payload { t, seq }).map_err(|e| e.to_string())?;
         let (path, body) = match self.kind {
             Kind::Pushwire => (
                 "/api/topics/bench",
@@ -386,5 +428,38 @@ impl Publisher {
         } else {
             Err(format!("publish answered {status}"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{now_us, Schedule, TIMER_SLACK_US};
+
+    #[test]
+    fn events_are_due_one_period_apart_from_the_start() {
+        let s = Schedule {
+            start_us: 1_000_000,
+            rate: 400,
+        };
+        assert_eq!(s.due_us(1), 1_000_000);
+        assert_eq!(s.due_us(2), 1_002_500);
+        assert_eq!(s.due_us(401), 2_000_000);
+    }
+
+    #[test]
+    fn a_late_publisher_stamps_the_due_time_and_an_early_one_the_send_time() {
+        let behind = Schedule {
+            start_us: now_us() - 10_000_000,
+            rate: 10,
+        };
+        // Event 2 was due 9.9 s ago: its latency starts then (plus the slack).
+        assert_eq!(behind.stamp(2), behind.due_us(2) + TIMER_SLACK_US);
+        let ahead = Schedule {
+            start_us: now_us() + 10_000_000,
+            rate: 10,
+        };
+        let before = now_us();
+        let t = ahead.stamp(1);
+        assert!(t >= before && t <= now_us(), "{t} is not the send time");
     }
 }

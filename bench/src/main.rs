@@ -59,6 +59,16 @@ struct Cli {
     /// The exact command, recorded in the report.
     #[arg(long, default_value = "cargo xtask bench")]
     command_line: String,
+    /// Sweep only these points (comma-separated SUBSCRIBERSxRATE, such as
+    /// `1000x100`), to study one point with more rounds.
+    #[arg(long, value_delimiter = ',', value_parser = sweep::parse_point)]
+    points: Vec<(usize, u64)>,
+    /// Rounds of the sweep (default 3).
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Seconds each sweep run publishes (default 4, 1 with `--quick`).
+    #[arg(long)]
+    secs: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -429,7 +439,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         None
     };
     let sweep_section = if wants("sweep") {
-        let sp = sweep::SweepParams::new(cli.quick);
+        let mut sp = sweep::SweepParams::new(cli.quick);
+        if !cli.points.is_empty() {
+            sp.points.clone_from(&cli.points);
+        }
+        sp.rounds = cli.rounds.unwrap_or(sp.rounds).max(1);
+        sp.secs = cli.secs.unwrap_or(sp.secs).max(1);
         let runs = sweep::run(&sp, &kinds, &mut next).await?;
         let svg_path = cli.out.replace(".md", "-sweep.svg");
         std::fs::write(&svg_path, sweep::svg(&runs))

@@ -19,9 +19,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::floor::Floor;
-use crate::loadgen::{now_us, spawn_subscribers, wait_until, Payload, Progress, Publisher, Shared};
+use crate::loadgen::{
+    now_us, spawn_subscribers, wait_until, Payload, Progress, Publisher, Schedule, Shared,
+};
 use crate::scenarios::RAMP_TIMEOUT;
-use crate::target::{Kind, Target};
+use crate::target::{cpu_seconds_of, Kind, Target};
 
 /// The heading of the sweep section, which `report::splice_section` looks for.
 pub const HEADING: &str = "## 7. Rate sweep and the floor";
@@ -72,6 +74,25 @@ impl SweepParams {
     }
 }
 
+/// A point of the sweep from the command line: `SUBSCRIBERSxRATE`.
+pub fn parse_point(s: &str) -> Result<(usize, u64), String> {
+    let (n, rate) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?}: expected SUBSCRIBERSxRATE, such as 1000x100"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|e| format!("{s:?}: subscribers: {e}"))?;
+    let rate: u64 = rate
+        .trim()
+        .parse()
+        .map_err(|e| format!("{s:?}: rate: {e}"))?;
+    if n == 0 || rate == 0 {
+        return Err(format!("{s:?}: subscribers and rate must be above 0"));
+    }
+    Ok((n, rate))
+}
+
 /// Who served a run: one of the servers, or the floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Who {
@@ -113,6 +134,9 @@ pub struct Run {
     pub duplicates: u64,
     pub deliveries_per_sec: f64,
     pub cpu_us_per_delivery: f64,
+    /// The load generator's (this process's) CPU per delivery: the other
+    /// tenant of the two cores, which parses every event.
+    pub loadgen_cpu_us_per_delivery: f64,
     pub p50: u64,
     pub p99: u64,
     pub p999: u64,
@@ -125,12 +149,13 @@ enum Under {
 }
 
 impl Under {
-    async fn publish(&mut self, seq: u64) -> Result<(), String> {
+    /// Publishes event `seq` carrying the time `t`.
+    async fn publish(&mut self, seq: u64, t: u64) -> Result<(), String> {
         match self {
-            Under::Server(_, publisher) => publisher.publish(seq).await,
+            Under::Server(_, publisher) => publisher.publish_stamped(seq, t).await,
             Under::Floor(floor) => {
-                let payload = serde_json::to_string(&Payload { t: now_us(), seq })
-                    .map_err(|e| e.to_string())?;
+                let payload =
+                    serde_json::to_string(&Payload { t, seq }).map_err(|e| e.to_string())?;
                 floor.publish(&payload).await
             }
         }
@@ -203,7 +228,7 @@ pub async fn run_once(
     let measured = async {
         // The warm-up event (sequence 0): every subscriber must have it,
         // but it is not in the latencies, the deliveries or the CPU time.
-        under.publish(0).await?;
+        under.publish(0, now_us()).await?;
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         wait_until(&shared, deadline, |s| {
             s.delivered.load(Relaxed) >= connected as u64
@@ -212,19 +237,22 @@ pub async fn run_once(
         shared.latency.reset();
         shared.delivered.store(0, Relaxed);
         let cpu0 = under.cpu_seconds();
+        let own0 = cpu_seconds_of(std::process::id());
         let started = Instant::now();
+        let schedule = Schedule::starting_now(rate);
         let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         for seq in 1..=events {
             ticker.tick().await;
-            under.publish(seq).await?;
+            under.publish(seq, schedule.stamp(seq)).await?;
         }
         let expected = events * connected as u64;
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         wait_until(&shared, deadline, |s| s.delivered.load(Relaxed) >= expected).await;
         let elapsed = started.elapsed().as_secs_f64();
         let cpu = under.cpu_seconds() - cpu0;
-        Ok::<_, String>((elapsed, cpu))
+        let own = cpu_seconds_of(std::process::id()) - own0;
+        Ok::<_, String>((elapsed, cpu, own))
     }
     .await;
     let _ = stop.send(true);
@@ -233,7 +261,7 @@ pub async fn run_once(
         progress.push(t.await.unwrap_or_default());
     }
     under.stop().await;
-    let (elapsed, cpu) = measured?;
+    let (elapsed, cpu, own) = measured?;
     let delivered = shared.delivered.load(Relaxed);
     Ok(Run {
         who,
@@ -252,6 +280,7 @@ pub async fn run_once(
         duplicates: shared.duplicates.load(Relaxed),
         deliveries_per_sec: delivered as f64 / elapsed.max(1e-9),
         cpu_us_per_delivery: cpu * 1e6 / delivered.max(1) as f64,
+        loadgen_cpu_us_per_delivery: own * 1e6 / delivered.max(1) as f64,
         p50: shared.latency.quantile(0.5),
         p99: shared.latency.quantile(0.99),
         p999: shared.latency.quantile(0.999),
@@ -307,6 +336,8 @@ pub struct Summary {
     pub p999: (u64, u64),
     pub deliveries_per_sec: (f64, f64),
     pub cpu_us: (f64, f64),
+    /// The load generator's CPU per delivery (median, worst).
+    pub loadgen_cpu_us: (f64, f64),
     /// Summed over the rounds.
     pub expected: u64,
     pub delivered: u64,
@@ -355,6 +386,10 @@ pub fn summarize(runs: &[Run]) -> Vec<Summary> {
                     true,
                 ),
                 cpu_us: median_worst(rs.iter().map(|r| r.cpu_us_per_delivery).collect(), false),
+                loadgen_cpu_us: median_worst(
+                    rs.iter().map(|r| r.loadgen_cpu_us_per_delivery).collect(),
+                    false,
+                ),
                 expected: rs.iter().map(|r| r.events * r.connected as u64).sum(),
                 delivered: rs.iter().map(|r| r.delivered).sum(),
                 lost: rs.iter().map(|r| r.lost).sum(),
@@ -380,7 +415,7 @@ fn mw(pair: (u64, u64)) -> String {
 /// The sweep table: one row per server and point, with its CPU per
 /// delivery as a multiple of the floor's at the same point.
 pub fn table(summaries: &[Summary]) -> String {
-    let mut out = String::from("| subscribers | events/s | server | rounds | p50 | p99 | p99.9 | deliveries/s | CPU µs per delivery | CPU × floor | deliveries expected | delivered | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut out = String::from("| subscribers | events/s | server | rounds | p50 | p99 | p99.9 | deliveries/s | CPU µs per delivery | CPU × floor | load generator CPU µs per delivery | deliveries expected | delivered | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for s in summaries {
         let floor = summaries
             .iter()
@@ -393,7 +428,7 @@ pub fn table(summaries: &[Summary]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.0} ({:.0}) | {:.2} ({:.2}) | {ratio} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0} ({:.0}) | {:.2} ({:.2}) | {ratio} | {:.2} ({:.2}) | {} | {} | {} | {} |",
             s.subscribers,
             s.rate,
             s.who.name(),
@@ -405,10 +440,68 @@ pub fn table(summaries: &[Summary]) -> String {
             s.deliveries_per_sec.1,
             s.cpu_us.0,
             s.cpu_us.1,
+            s.loadgen_cpu_us.0,
+            s.loadgen_cpu_us.1,
             s.expected,
             s.delivered,
             s.lost,
             s.duplicates
+        );
+    }
+    out
+}
+
+/// The targets at each point, checked: pushwire's worst p99 at or
+/// below the best peer's median p99, its median CPU per delivery at or
+/// below the best peer's median, nothing lost or duplicated. The floor's
+/// worst p99 against the same peer median says whether the latency target
+/// is within reach of the least any server can do on this machine: where
+/// the floor misses it too, the round-to-round spread is larger than the
+/// margin the target asks for.
+pub fn targets_table(summaries: &[Summary]) -> String {
+    let mut out = String::from(
+        "| subscribers | events/s | pushwire worst p99 | best peer median p99 | met | floor worst p99 | floor meets it | pushwire CPU µs | best peer CPU µs | met | lost + duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let yes_no = |b: bool| if b { "yes" } else { "**no**" };
+    for pw in summaries
+        .iter()
+        .filter(|s| s.who == Who::Server(Kind::Pushwire))
+    {
+        let at_point = |s: &&Summary| s.subscribers == pw.subscribers && s.rate == pw.rate;
+        let peers: Vec<&Summary> = summaries
+            .iter()
+            .filter(at_point)
+            .filter(|s| matches!(s.who, Who::Server(k) if k != Kind::Pushwire))
+            .collect();
+        let Some(fastest) = peers.iter().min_by_key(|s| s.p99.0) else {
+            continue;
+        };
+        let thriftiest = peers
+            .iter()
+            .map(|s| s.cpu_us.0)
+            .fold(f64::INFINITY, f64::min);
+        let floor = summaries
+            .iter()
+            .filter(at_point)
+            .find(|s| s.who == Who::Floor);
+        let (floor_worst, floor_meets) = floor.map_or(("—".to_owned(), "—"), |f| {
+            (ms(f.p99.1), yes_no(f.p99.1 <= fastest.p99.0))
+        });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} ({}) | {} | {} | {} | {:.2} | {:.2} | {} | {} |",
+            pw.subscribers,
+            pw.rate,
+            ms(pw.p99.1),
+            ms(fastest.p99.0),
+            fastest.who.name(),
+            yes_no(pw.p99.1 <= fastest.p99.0),
+            floor_worst,
+            floor_meets,
+            pw.cpu_us.0,
+            thriftiest,
+            yes_no(pw.cpu_us.0 <= thriftiest),
+            pw.lost + pw.duplicates,
         );
     }
     out
@@ -430,11 +523,11 @@ pub fn floor_ratios(summaries: &[Summary]) -> Vec<(usize, u64, f64)> {
 
 /// Every run, one line each, for a closer look at the rounds.
 pub fn runs_table(runs: &[Run]) -> String {
-    let mut out = String::from("| subscribers | events/s | round | server | p50 | p99 | p99.9 | deliveries/s | CPU µs per delivery | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut out = String::from("| subscribers | events/s | round | server | p50 | p99 | p99.9 | deliveries/s | CPU µs per delivery | load generator CPU µs per delivery | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in runs {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
             r.subscribers,
             r.rate,
             r.round,
@@ -444,6 +537,7 @@ pub fn runs_table(runs: &[Run]) -> String {
             ms(r.p999),
             r.deliveries_per_sec,
             r.cpu_us_per_delivery,
+            r.loadgen_cpu_us_per_delivery,
             r.lost,
             r.duplicates
         );
@@ -461,10 +555,12 @@ pub fn section(
 ) -> String {
     let summaries = summarize(runs);
     let mut out = format!(
-        "{HEADING}\n\nGenerated by `{command_line}` on {machine}. Fan-out at each point (subscribers × events/s per subscriber), {} rounds; each round runs every server and then the floor once, one after another, so their runs alternate. Each cell is the median round and, in parentheses, the worst one (highest latency and CPU, lowest deliveries/s). Latency is publish-to-receive on one clock (the load generator, in this process, shares the two cores with the server at every point). CPU is the server process's utime + stime from `/proc/PID/stat` (10 ms ticks) from the first publish until the last delivery, per delivery; lost and duplicated are exact, per subscriber (every event from the warm-up to the last, once), summed over the rounds.\n\nThe floor (`pushwire-bench serve-floor`, `bench/src/floor.rs`) accepts the same connections and writes the same bytes pushwire does for each event (`id: …\\ndata: …\\n\\n` in an HTTP/1.1 chunk) to every socket, from one fan-out loop per core, with nothing else: no HTTP parsing beyond reading the request up to its blank line, no hub, no queue per subscriber; the benchmark hands it each event over a pipe. It is the cost of the system calls alone. **CPU × floor** is a server's median CPU per delivery over the floor's.\n\n**Parameters:** {p:?}.\n\n",
+        "{HEADING}\n\nGenerated by `{command_line}` on {machine}. Fan-out at each point (subscribers × events/s per subscriber), {} rounds; each round runs every server and then the floor once, one after another, so their runs alternate. Each cell is the median round and, in parentheses, the worst one (highest latency and CPU, lowest deliveries/s). Latency is from when an event was due to when a subscriber parsed it, on one clock (the load generator, in this process, shares the two cores with the server at every point). Events are due at a steady pace (event *n* at start + *n* / rate) and carry their due time whenever the publisher is more than 1 ms late, so a server that answers publishes slowly, and so holds the one publisher back, is charged for the wait instead of being offered a lower rate (coordinated omission, corrected as wrk2 does); up to 1 ms of lateness is the publisher's own timer and is not charged. CPU is the server process's utime + stime from `/proc/PID/stat` (10 ms ticks) from the first publish until the last delivery, per delivery; lost and duplicated are exact, per subscriber (every event from the warm-up to the last, once), summed over the rounds.\n\nThe floor (`pushwire-bench serve-floor`, `bench/src/floor.rs`) accepts the same connections and writes the same bytes pushwire does for each event (`id: …\\ndata: …\\n\\n` in an HTTP/1.1 chunk) to every socket, from one fan-out loop per core, with nothing else: no HTTP parsing beyond reading the request up to its blank line, no hub, no queue per subscriber; the benchmark hands it each event over a pipe. It is the cost of the system calls alone. **CPU × floor** is a server's median CPU per delivery over the floor's.\n\n**Parameters:** {p:?}.\n\n",
         p.rounds
     );
     out.push_str(&table(&summaries));
+    out.push_str("\n**Targets**, from the table above:\n\n");
+    out.push_str(&targets_table(&summaries));
     let ratios = floor_ratios(&summaries);
     if !ratios.is_empty() {
         out.push_str("\npushwire's CPU per delivery over the floor's: ");
@@ -665,6 +761,7 @@ mod tests {
             duplicates: 0,
             deliveries_per_sec: 1000.0 * round as f64,
             cpu_us_per_delivery: cpu,
+            loadgen_cpu_us_per_delivery: 10.0,
             p50: p99 / 2,
             p99,
             p999: p99 * 2,
@@ -684,6 +781,27 @@ mod tests {
             }
         }
         runs
+    }
+
+    #[test]
+    fn targets_are_checked_against_the_best_peer_and_the_floor() {
+        let text = targets_table(&summarize(&sample()));
+        // pushwire 10, 20, 30 ms against axum's 20 ms median; the floor 5 ms;
+        // CPU 6.0 median each; 0 + 1 + 2 lost.
+        assert!(
+            text.contains("| 10000 | 10 | 30.0 ms | 20.0 ms (axum Sse + broadcast) | **no** | 5.0 ms | yes | 6.00 | 6.00 | yes | 3 |"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 2 + 3, "{text}");
+    }
+
+    #[test]
+    fn points_are_read_as_subscribers_by_rate() {
+        assert_eq!(parse_point("1000x100"), Ok((1000, 100)));
+        assert_eq!(parse_point("10000X20"), Ok((10000, 20)));
+        assert!(parse_point("1000").is_err());
+        assert!(parse_point("0x10").is_err());
+        assert!(parse_point("10x").is_err());
     }
 
     #[test]
