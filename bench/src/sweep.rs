@@ -161,6 +161,33 @@ impl Under {
         }
     }
 
+    /// Publishes events `seqs` from the publisher's own thread: at once
+    /// (`rate` None) or due at `rate` per second, stamped by a
+    /// [`Schedule`]. Gives `self` back for the next step.
+    async fn publish_on_thread(
+        mut self,
+        seqs: std::ops::RangeInclusive<u64>,
+        rate: Option<u64>,
+    ) -> Result<Self, String> {
+        on_publisher_thread(async move {
+            let Some(rate) = rate else {
+                for seq in seqs {
+                    self.publish(seq, now_us()).await?;
+                }
+                return Ok(self);
+            };
+            let schedule = Schedule::starting_now(rate);
+            let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            for seq in seqs {
+                ticker.tick().await;
+                self.publish(seq, schedule.stamp(seq)).await?;
+            }
+            Ok(self)
+        })
+        .await?
+    }
+
     fn cpu_seconds(&self) -> f64 {
         match self {
             Under::Server(target, _) => target.cpu_seconds(),
@@ -171,9 +198,47 @@ impl Under {
     async fn stop(self) {
         match self {
             Under::Server(target, _) => target.stop().await,
-            Under::Floor(floor) => floor.stop().await,
+            // The floor's process was started on the publisher's thread.
+            Under::Floor(floor) => {
+                let _ = on_publisher_thread(floor.stop()).await;
+            }
         }
     }
+}
+
+/// Runs `work` on the publisher's own thread (a single-threaded runtime,
+/// started once). On the benchmark's main runtime the one publisher waits
+/// behind thousands of subscriber tasks for every turn: under load it
+/// publishes late, and every server is charged for the load generator's
+/// own queue. On a thread of its own the kernel schedules it like any
+/// other runnable thread. What `work` opens (the publisher's connection,
+/// the floor's pipe) belongs to that thread's runtime: use it only there.
+async fn on_publisher_thread<F>(work: F) -> Result<F::Output, String>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    static HANDLE: std::sync::OnceLock<Result<tokio::runtime::Handle, String>> =
+        std::sync::OnceLock::new();
+    let handle = HANDLE
+        .get_or_init(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("publisher runtime: {e}"))?;
+            let handle = rt.handle().clone();
+            std::thread::Builder::new()
+                .name("publisher".into())
+                .spawn(move || rt.block_on(std::future::pending::<()>()))
+                .map_err(|e| format!("publisher thread: {e}"))?;
+            Ok(handle)
+        })
+        .as_ref()
+        .map_err(Clone::clone)?;
+    handle
+        .spawn(work)
+        .await
+        .map_err(|e| format!("publisher: {e}"))
 }
 
 /// One run of `who` at `rate` events/s to `subscribers`, publishing for
@@ -191,7 +256,7 @@ pub async fn run_once(
         Who::Floor => (addr, None),
     };
     let floor = match who {
-        Who::Floor => Some(Floor::start().await?),
+        Who::Floor => Some(on_publisher_thread(Floor::start()).await??),
         Who::Server(_) => None,
     };
     let addr = floor.as_ref().map_or(addr, |f| f.addr);
@@ -216,19 +281,23 @@ pub async fn run_once(
     })
     .await;
     let connected = shared.connected.load(Relaxed);
-    let mut under = match (target, floor) {
+    let under = match (target, floor) {
         (Some(target), _) => {
-            let publisher = Publisher::connect(addr, kind).await?;
+            let publisher = on_publisher_thread(Publisher::connect(addr, kind)).await??;
             Under::Server(target, publisher)
         }
         (None, Some(floor)) => Under::Floor(floor),
         (None, None) => return Err("nothing to run against".into()),
     };
     let events = rate * secs;
+    let mut under = Some(under);
     let measured = async {
+        let Some(mut under) = under.take() else {
+            return Err("nothing to run against".to_owned());
+        };
         // The warm-up event (sequence 0): every subscriber must have it,
         // but it is not in the latencies, the deliveries or the CPU time.
-        under.publish(0, now_us()).await?;
+        under = under.publish_on_thread(0..=0, None).await?;
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         wait_until(&shared, deadline, |s| {
             s.delivered.load(Relaxed) >= connected as u64
@@ -239,20 +308,14 @@ pub async fn run_once(
         let cpu0 = under.cpu_seconds();
         let own0 = cpu_seconds_of(std::process::id());
         let started = Instant::now();
-        let schedule = Schedule::starting_now(rate);
-        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        for seq in 1..=events {
-            ticker.tick().await;
-            under.publish(seq, schedule.stamp(seq)).await?;
-        }
+        under = under.publish_on_thread(1..=events, Some(rate)).await?;
         let expected = events * connected as u64;
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         wait_until(&shared, deadline, |s| s.delivered.load(Relaxed) >= expected).await;
         let elapsed = started.elapsed().as_secs_f64();
         let cpu = under.cpu_seconds() - cpu0;
         let own = cpu_seconds_of(std::process::id()) - own0;
-        Ok::<_, String>((elapsed, cpu, own))
+        Ok::<_, String>((elapsed, cpu, own, under))
     }
     .await;
     let _ = stop.send(true);
@@ -260,8 +323,8 @@ pub async fn run_once(
     for t in tasks {
         progress.push(t.await.unwrap_or_default());
     }
+    let (elapsed, cpu, own, under) = measured?;
     under.stop().await;
-    let (elapsed, cpu, own) = measured?;
     let delivered = shared.delivered.load(Relaxed);
     Ok(Run {
         who,
