@@ -15,7 +15,8 @@
 //!   as the baseline), into the TLS section of BENCHMARKS.md. Only run when
 //!   named in `--scenarios`.
 //! * `cargo xtask bench --scenarios sweep [--quick]`: fan-out over a grid
-//!   of subscriber counts and rates, in rounds alternating the servers and
+//!   of subscriber counts and rates (or only `--points 1000x100,…`, with
+//!   `--rounds N` and `--secs S`), in rounds alternating the servers and
 //!   a minimal floor server (`pushwire-bench serve-floor`), into the sweep
 //!   section of BENCHMARKS.md and BENCHMARKS-sweep.svg. Only run when named
 //!   in `--scenarios`.
