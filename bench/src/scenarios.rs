@@ -21,13 +21,15 @@ pub const RAMP_TIMEOUT: Duration = Duration::from_secs(120);
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Subscribers connected to one server.
-struct Crowd {
+pub(crate) struct Crowd {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<Progress>>,
 }
 
 impl Crowd {
-    async fn connect(
+    /// Starts one subscriber per entry of `resume` (`None`: fresh) and
+    /// waits until each has connected or failed; says how long that took.
+    pub(crate) async fn connect(
         addr: SocketAddr,
         kind: Kind,
         resume: Vec<Option<Progress>>,
@@ -56,7 +58,7 @@ impl Crowd {
     }
 
     /// Disconnects every subscriber; returns their progress.
-    async fn disconnect(self) -> Vec<Progress> {
+    pub(crate) async fn disconnect(self) -> Vec<Progress> {
         let _ = self.stop.send(true);
         let mut out = Vec::with_capacity(self.tasks.len());
         for t in self.tasks {

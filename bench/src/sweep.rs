@@ -16,13 +16,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
-
 use crate::floor::Floor;
-use crate::loadgen::{
-    now_us, spawn_subscribers, wait_until, Payload, Progress, Publisher, Schedule, Shared,
-};
-use crate::scenarios::RAMP_TIMEOUT;
+use crate::loadgen::{now_us, wait_until, Payload, Publisher, Schedule, Shared};
+use crate::scenarios::Crowd;
 use crate::target::{cpu_seconds_of, Kind, Target};
 
 /// The heading of the sweep section, which `report::splice_section` looks for.
@@ -266,20 +262,7 @@ pub async fn run_once(
         Who::Floor => Kind::Pushwire,
     };
     let shared = Arc::new(Shared::default());
-    let (stop, stop_rx) = watch::channel(false);
-    let tasks = spawn_subscribers(
-        addr,
-        kind,
-        &crate::tls::Transport::Plain,
-        vec![None; subscribers],
-        &shared,
-        &stop_rx,
-    );
-    let deadline = tokio::time::Instant::now() + RAMP_TIMEOUT;
-    wait_until(&shared, deadline, |s| {
-        s.connected.load(Relaxed) + s.failed.load(Relaxed) >= subscribers
-    })
-    .await;
+    let (crowd, _) = Crowd::connect(addr, kind, vec![None; subscribers], shared.clone()).await;
     let connected = shared.connected.load(Relaxed);
     let under = match (target, floor) {
         (Some(target), _) => {
@@ -318,11 +301,7 @@ pub async fn run_once(
         Ok::<_, String>((elapsed, cpu, own, under))
     }
     .await;
-    let _ = stop.send(true);
-    let mut progress: Vec<Progress> = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        progress.push(t.await.unwrap_or_default());
-    }
+    let progress = crowd.disconnect().await;
     let (elapsed, cpu, own, under) = measured?;
     under.stop().await;
     let delivered = shared.delivered.load(Relaxed);
