@@ -51,17 +51,7 @@ fn us(v: u64) -> String {
 pub fn held_table(rows: &[Held]) -> String {
     let mut out = String::from("| server | asked | held | errors | accept rate (conn/s) | RSS idle | RSS per connection |\n|---|---|---|---|---|---|---|\n");
     for r in rows {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {:.0} | {:.1} MiB | {:.0} B |",
-            r.kind.name(),
-            r.asked,
-            r.held,
-            r.errors,
-            r.accept_rate,
-            r.rss_idle as f64 / 1048576.0,
-            r.rss_per_connection
-        );
+        let _ = writeln!(out, "| {} | {} |", r.kind.name(), held_cells(r));
     }
     let (o, p) = best(rows, |r| r.kind, |r| r.rss_per_connection, false);
     let (oa, pa) = best(rows, |r| r.kind, |r| r.accept_rate, true);
@@ -281,6 +271,21 @@ pub fn latency_svg(rows: &[FanOut]) -> String {
     svg
 }
 
+/// A held-connections row's measured cells, shared by the plaintext and
+/// the TLS tables: asked, held, errors, accept rate, idle RSS, RSS per
+/// connection.
+fn held_cells(h: &Held) -> String {
+    format!(
+        "{} | {} | {} | {:.0} | {} | {:.0} B",
+        h.asked,
+        h.held,
+        h.errors,
+        h.accept_rate,
+        mib(h.rss_idle),
+        h.rss_per_connection
+    )
+}
+
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / 1048576.0)
 }
@@ -451,16 +456,10 @@ pub fn tls_section(
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.0} | {} | {:.0} B | {} |",
+            "| {} | {} | {} | {cost} |",
             h.kind.name(),
             r.transport,
-            h.asked,
-            h.held,
-            h.errors,
-            h.accept_rate,
-            mib(h.rss_idle),
-            h.rss_per_connection,
-            cost
+            held_cells(h)
         );
     }
     out.push_str("\n### Fan-out over TLS\n\nAs in section 2: every subscriber on its own connection (over HTTP/2, one stream per connection), the publisher on one keep-alive HTTP/1.1 connection over the same transport; latency is publish-to-receive on one clock.\n\n| server | transport | subscribers | events/s | deliveries expected | delivered | lost | deliveries/s | CPU s per 10⁶ deliveries | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
