@@ -541,30 +541,39 @@ pub fn section_of<'a>(report: &'a str, heading: &str) -> Option<&'a str> {
     Some(&report[start..end])
 }
 
+/// Checks [`splice_section`] and [`section_of`] on `heading`, in a report
+/// where `prior` is the section before it: a section is replaced with its
+/// subsections, inserted before "Where pushwire is behind" when missing,
+/// appended at the end of a report without that heading, and kept when
+/// spliced again. Shared by every section's test.
+#[cfg(test)]
+pub(crate) fn assert_splices_section(heading: &str, prior: &str) {
+    let splice = |r: &str, s: &str| splice_section(r, heading, s);
+    let old = format!("# B\n\n{prior}\n\n{heading}\n\nold\n\n### sub\n\nold\n\n## Where pushwire is behind\n\ny\n");
+    let new = format!("{heading}\n\nnew\n");
+    let spliced = splice(&old, &new);
+    assert_eq!(
+        spliced,
+        format!("# B\n\n{prior}\n\n{heading}\n\nnew\n\n## Where pushwire is behind\n\ny\n")
+    );
+    assert_eq!(
+        section_of(&spliced, heading).map(str::trim_end),
+        Some(new.trim_end())
+    );
+    let without = format!("# B\n\n{prior}\n\n## Where pushwire is behind\n\ny\n");
+    assert_eq!(splice(&without, &new), spliced);
+    let at_end = splice("# B\n\nx\n", &new);
+    assert_eq!(at_end, format!("# B\n\nx\n\n{heading}\n\nnew\n"));
+    assert_eq!(splice(&at_end, &new), at_end);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_cluster_section_is_replaced_inserted_or_kept() {
-        let splice_cluster = |r: &str, s: &str| splice_section(r, CLUSTER_HEADING, s);
-        let cluster_section_of = |r| section_of(r, CLUSTER_HEADING);
-        let old = format!("# B\n\n## 4. Storm\n\nx\n\n{CLUSTER_HEADING}\n\nold\n\n### sub\n\nold\n\n## Where pushwire is behind\n\ny\n");
-        let new = format!("{CLUSTER_HEADING}\n\nnew\n");
-        let spliced = splice_cluster(&old, &new);
-        assert_eq!(
-            spliced,
-            format!("# B\n\n## 4. Storm\n\nx\n\n{CLUSTER_HEADING}\n\nnew\n\n## Where pushwire is behind\n\ny\n")
-        );
-        assert_eq!(
-            cluster_section_of(&spliced).map(str::trim_end),
-            Some(new.trim_end())
-        );
-        let without = "# B\n\n## 4. Storm\n\nx\n\n## Where pushwire is behind\n\ny\n";
-        assert_eq!(splice_cluster(without, &new), spliced);
-        let at_end = splice_cluster("# B\n\nx\n", &new);
-        assert_eq!(at_end, format!("# B\n\nx\n\n{CLUSTER_HEADING}\n\nnew\n"));
-        assert_eq!(splice_cluster(&at_end, &new), at_end);
+        assert_splices_section(CLUSTER_HEADING, "## 4. Storm\n\nx");
     }
 
     #[test]
