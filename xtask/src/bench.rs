@@ -101,7 +101,7 @@ fn client() -> Result<(), String> {
 
     util::build_release_server(&[])?;
     let server = Server::start_release(&["--cors-origins", "*", "--replay-capacity", "10000"])?;
-    util::run(
+    wasm_tests::run(
         wasm_tests::command(
             &[
                 "--release",

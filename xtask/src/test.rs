@@ -461,7 +461,7 @@ fn browser_tests() -> Result<(), String> {
         "public.*",
     ])?;
     let dead = dead_url()?;
-    util::run(
+    wasm_tests::run(
         wasm_tests::command(&[], 300)
             .env("PUSHWIRE_TEST_SERVER", &main.url)
             .env("PUSHWIRE_TEST_ROTATING_SERVER", &rotating.url)

@@ -5,10 +5,26 @@
 //! Debian's `/usr/bin/chromedriver`, which starts `/usr/bin/chromium` with the
 //! headless flags of `client-wasm/webdriver.json`; nothing downloads a browser
 //! or a driver.
+//!
+//! [`run`] watches the runner: once it has opened the browser, the page must
+//! start the tests within [`PAGE_START`]. Seen here once in CI (Chromium
+//! 156): the page stalled before its first script ran, `#output` stayed at
+//! "Loading scripts...", and ChromeDriver answered every command only after
+//! its own 300 s page-load limit, so the suite failed after 10 min having run
+//! no test. Such a run is killed and the suite started once more; a test
+//! that fails, or a page that stalls twice, still fails the suite.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use crate::util::{cmd, root};
+use crate::util::{self, cmd, describe, root};
+
+/// How long the browser may take from opening the test page to printing
+/// `running N tests` (about 2 s here, 30 s on a loaded machine).
+pub const PAGE_START: Duration = Duration::from_secs(120);
 
 /// The runner cargo hands each wasm test binary to.
 const RUNNER: &str = "wasm-bindgen-test-runner";
@@ -50,4 +66,143 @@ pub fn command(args: &[&str], timeout_secs: u32) -> Command {
         .env_remove("SAFARIDRIVER")
         .env_remove("WASM_BINDGEN_TEST_ADDRESS");
     c
+}
+
+/// Runs `c` (a [`command`]), echoing its output; runs it once more if the
+/// browser stalled before any test started (see the module docs).
+pub fn run(c: &mut Command) -> Result<(), String> {
+    match run_once(c)? {
+        Outcome::Finished(result) => result,
+        Outcome::PageStalled => {
+            eprintln!(
+                "xtask: the test page did not start its tests within {} s (no test ran); \
+                 killed the browser, running the suite once more",
+                PAGE_START.as_secs()
+            );
+            match run_once(c)? {
+                Outcome::Finished(result) => result,
+                Outcome::PageStalled => Err(format!(
+                    "{}: the test page stalled twice before any test started",
+                    describe(c)
+                )),
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Finished(Result<(), String>),
+    PageStalled,
+}
+
+/// Where the runner is, read off the lines it prints.
+#[derive(Debug, Default, PartialEq)]
+struct Watch {
+    /// The browser was opened at this time and no test has started since.
+    page_opened: Option<Instant>,
+}
+
+impl Watch {
+    fn line(&mut self, line: &str, now: Instant) {
+        if line.starts_with("Running headless tests in ") {
+            self.page_opened = Some(now);
+        } else if line.starts_with("running ") && line.trim_end().ends_with(" tests")
+            || line.starts_with("no tests to run")
+        {
+            self.page_opened = None;
+        }
+    }
+
+    fn stalled(&self, now: Instant) -> bool {
+        self.page_opened
+            .is_some_and(|t| now.duration_since(t) > PAGE_START)
+    }
+}
+
+fn run_once(c: &mut Command) -> Result<Outcome, String> {
+    eprintln!("xtask: $ {}", describe(c));
+    // Its own process group, so that a stall kills the runner, ChromeDriver
+    // and Chromium together.
+    let mut child = c
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", describe(c)))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut watch = Watch::default();
+    let mut out = std::io::stdout();
+    let stalled = loop {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(line) => {
+                let _ = writeln!(out, "{line}");
+                watch.line(&line, Instant::now());
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break false,
+        }
+        if watch.stalled(Instant::now()) {
+            break true;
+        }
+    };
+    if stalled {
+        let group = format!("-{}", child.id());
+        let _ = util::run_quiet(&mut cmd("kill", &["-KILL", "--", &group]));
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {}: {e}", describe(c)))?;
+    let _ = reader.join();
+    if stalled {
+        return Ok(Outcome::PageStalled);
+    }
+    Ok(Outcome::Finished(if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(c)))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPENED: &str = "Running headless tests in Chrome on `http://127.0.0.1:1/`";
+
+    #[test]
+    fn a_page_that_never_starts_its_tests_is_stalled_after_page_start() {
+        let t0 = Instant::now();
+        let mut w = Watch::default();
+        w.line("     Running tests/web.rs (target/.../web.wasm)", t0);
+        w.line(OPENED, t0);
+        w.line("Loading scripts...", t0);
+        assert!(!w.stalled(t0 + PAGE_START));
+        assert!(w.stalled(t0 + PAGE_START + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn started_tests_or_no_tests_are_never_stalled() {
+        let t0 = Instant::now();
+        let late = t0 + PAGE_START * 10;
+        let mut w = Watch::default();
+        w.line(OPENED, t0);
+        w.line("running 52 tests", t0);
+        assert!(!w.stalled(late), "a long suite is not a stalled page");
+        let mut w = Watch::default();
+        w.line("no tests to run!", t0);
+        assert!(!w.stalled(late));
+        // A test named "running ..." printing its own line does not count.
+        let mut w = Watch::default();
+        w.line(OPENED, t0);
+        w.line("running the first step", t0);
+        assert!(w.stalled(late));
+    }
 }
