@@ -12,6 +12,7 @@ use pushwire_protocol::names::RESERVED_TOPICS;
 use pushwire_protocol::{Frame, Reset, ResetReason};
 
 use super::event_id::EventId;
+use super::queue::Wakeups;
 use super::replay::{Payload, StoredEvent};
 use super::state::HubState;
 use super::{HubError, PollResult, Start, Subscription};
@@ -51,7 +52,9 @@ impl Hub {
         if seq > st.seq + 1 {
             st.mark_lost_up_to(seq - 1);
         }
-        match self.deliver(st, seq, topic, event, data, published_at_ms) {
+        let mut wakes = Wakeups::default();
+        let delivered = match self.deliver(st, seq, topic, event, data, published_at_ms, &mut wakes)
+        {
             Ok(_) => Ok(()),
             Err(err) => {
                 // Not deliverable here (too large for this node's limits):
@@ -60,7 +63,10 @@ impl Hub {
                 st.mark_lost_up_to(seq);
                 Err(err)
             }
-        }
+        };
+        drop(guard);
+        wakes.wake_all();
+        delivered
     }
 
     /// Skips event `seq` (not one of ours).

@@ -66,7 +66,7 @@ pub use subscription::Subscription;
 
 use event_id::EventId;
 use limits::HubLimits;
-use queue::{frame_queue, TrySendError};
+use queue::{frame_queue, TrySendError, Wakeups};
 use replay::TooOld;
 use state::{HubState, Shared};
 use subscription::{CatchUp, Registration, Step};
@@ -348,16 +348,29 @@ impl Hub {
         }
         st.check_room(topic, &limits)?;
         let seq = st.seq + 1;
-        let published = self.deliver(st, seq, topic, event, &data, crate::clock::now_ms())?;
-        if let Some(key) = idempotency_key {
+        let mut wakes = Wakeups::default();
+        let published = self.deliver(
+            st,
+            seq,
+            topic,
+            event,
+            &data,
+            crate::clock::now_ms(),
+            &mut wakes,
+        );
+        if let (Ok(_), Some(key)) = (&published, idempotency_key) {
             st.dedupe.remember(topic, key, seq, now);
         }
-        Ok(published)
+        drop(guard);
+        wakes.wake_all();
+        published
     }
 
     /// Event `seq`: encodes it once, queues it for every subscriber of the
-    /// topic, keeps it for replay and makes `seq` the head. Nothing is
-    /// changed when it fails (too large, or not encodable).
+    /// topic, keeps it for replay and makes `seq` the head; the
+    /// subscribers' wake-ups are left in `wakes`, for after the lock.
+    /// Nothing is changed when it fails (too large, or not encodable).
+    #[allow(clippy::too_many_arguments)]
     fn deliver(
         &self,
         st: &mut HubState,
@@ -366,6 +379,7 @@ impl Hub {
         event: &str,
         data: &Payload,
         published_at_ms: u64,
+        wakes: &mut Wakeups,
     ) -> Result<Published, HubError> {
         let limits = self.shared.limits;
         let id = EventId {
@@ -390,7 +404,7 @@ impl Hub {
         let mut dropped = Vec::new();
         if let Some(t) = st.topics.get(&key) {
             for (&sub, queue) in &t.subscribers {
-                match queue.try_send(frame.clone()) {
+                match queue.try_send_deferred(frame.clone(), wakes) {
                     Ok(()) => {}
                     Err(TrySendError::Full) => {
                         self.shared.stats.count_cut_off();
@@ -657,4 +671,74 @@ fn go_live(st: &mut HubState, limits: &HubLimits, id: u64, catch_up: CatchUp) {
         keys.push(key);
     }
     st.subscriptions.insert(id, keys);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use futures_util::Stream;
+
+    use super::*;
+
+    /// Records, at each wake-up, whether the hub's lock was free.
+    struct LockProbe {
+        shared: Arc<Shared>,
+        woken: AtomicUsize,
+        woken_while_free: AtomicUsize,
+    }
+
+    impl Wake for LockProbe {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.woken.fetch_add(1, Ordering::SeqCst);
+            if self.shared.state.try_lock().is_ok() {
+                self.woken_while_free.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn subscribers_are_woken_after_the_hub_lock_is_released() {
+        let hub = Hub::new();
+        let probe = Arc::new(LockProbe {
+            shared: hub.shared.clone(),
+            woken: AtomicUsize::new(0),
+            woken_while_free: AtomicUsize::new(0),
+        });
+        let waker = Waker::from(probe.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut subs: Vec<Subscription> = (0..3)
+            .map(|_| hub.subscribe(&["t"], None).unwrap())
+            .collect();
+        for sub in &mut subs {
+            // The id-only frame with the current position, then nothing.
+            assert!(matches!(
+                Pin::new(&mut *sub).poll_next(&mut cx),
+                Poll::Ready(Some(_))
+            ));
+            assert!(Pin::new(&mut *sub).poll_next(&mut cx).is_pending());
+        }
+        hub.publish_text("t", "e", "hello").unwrap();
+        assert_eq!(
+            probe.woken.load(Ordering::SeqCst),
+            3,
+            "every subscriber woken"
+        );
+        assert_eq!(
+            probe.woken_while_free.load(Ordering::SeqCst),
+            3,
+            "no wake-up while the hub is locked"
+        );
+        for sub in &mut subs {
+            let Poll::Ready(Some(frame)) = Pin::new(&mut *sub).poll_next(&mut cx) else {
+                panic!("the event is queued");
+            };
+            assert!(frame.ends_with(b"event: e\ndata: hello\n\n"), "{frame:?}");
+        }
+    }
 }

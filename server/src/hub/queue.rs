@@ -1,11 +1,11 @@
 //! `FrameQueue`: the bounded queue between the hub and one subscriber.
 //!
-//! The hub pushes encoded frames with [`QueueSender::try_send`] and never
-//! waits: a full queue (by frames or by bytes) means the subscriber fell
-//! behind, and the hub cuts it off instead of buffering without bound. A
-//! cut-off queue drops its frames at once (the memory is released then, not
-//! when the subscriber's task next runs) and its stream ends; the client
-//! resumes from the last frame it got, through replay. The subscriber's
+//! The hub pushes encoded frames with [`QueueSender::try_send_deferred`]
+//! and never waits: a full queue (by frames or by bytes) means the
+//! subscriber fell behind, and the hub cuts it off instead of buffering
+//! without bound. A cut-off queue drops its frames at once (the memory is
+//! released then, not when the subscriber's task next runs) and its stream
+//! ends; the client resumes from the last frame it got, through replay. The subscriber's
 //! stream pops frames with [`QueueReceiver::poll_recv`].
 //!
 //! Why not `tokio::sync::mpsc`: its channel allocates a block of 32 slots up
@@ -97,9 +97,20 @@ pub struct QueueSender {
 }
 
 impl QueueSender {
-    /// Queues `frame` unless the receiver is gone; cuts the queue off
-    /// (dropping what waits) when the frame would exceed its bounds.
+    /// [`QueueSender::try_send_deferred`], waking the receiver at once.
+    #[cfg(test)]
     pub fn try_send(&self, frame: Bytes) -> Result<(), TrySendError> {
+        let mut wakes = Wakeups::default();
+        let result = self.try_send_deferred(frame, &mut wakes);
+        wakes.wake_all();
+        result
+    }
+
+    /// Queues `frame` unless the receiver is gone; cuts the queue off
+    /// (dropping what waits) when the frame would exceed its bounds. The
+    /// receiver's wake-up is left in `wakes`, for the caller to make once
+    /// it has released its own locks.
+    pub fn try_send_deferred(&self, frame: Bytes, wakes: &mut Wakeups) -> Result<(), TrySendError> {
         let (waker, result) = {
             let mut st = self.shared.lock();
             if !st.receiver_alive || st.cut_off {
@@ -120,11 +131,26 @@ impl QueueSender {
                 (st.waker.take(), Ok(()))
             }
         };
-        // Woken outside the lock, so the receiver never wakes into a held lock.
+        // Woken outside this lock too, so the receiver never wakes into it.
         if let Some(w) = waker {
-            w.wake();
+            wakes.0.push(w);
         }
         result
+    }
+}
+
+/// Receivers to wake, in the order their frames were queued. The hub
+/// queues an event for every subscriber under its lock and wakes them only
+/// after releasing it: a publish to 10,000 subscribers then holds the lock
+/// for the queueing alone, not for 10,000 wake-ups into the runtime, and a
+/// woken task never finds the hub locked by its own wake-up.
+#[derive(Debug, Default)]
+pub struct Wakeups(Vec<Waker>);
+
+impl Wakeups {
+    /// Wakes every receiver, first queued first.
+    pub fn wake_all(self) {
+        self.0.into_iter().for_each(Waker::wake);
     }
 }
 
