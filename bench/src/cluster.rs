@@ -19,7 +19,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{watch, Mutex};
 
-use crate::loadgen::{now_us, spawn_subscribers, wait_until, Progress, Publisher, Shared};
+use crate::loadgen::{
+    now_us, on_publisher_thread, publish_paced, spawn_subscribers, wait_until, warm_up, Progress,
+    Publisher, Shared,
+};
 use crate::scenarios::{DRAIN_TIMEOUT, RAMP_TIMEOUT};
 use crate::target::{Kind, Nats, Target};
 use crate::tls::Transport;
@@ -299,19 +302,13 @@ async fn cross_latency(
     .await;
     let connected = shared.connected.load(Relaxed);
     let measured = async {
-        let mut publisher = Publisher::connect(publish_to, Kind::Pushwire).await?;
-        let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
-        publisher.warm_up(&shared, connected, deadline).await?;
+        let publisher =
+            on_publisher_thread(Publisher::connect(publish_to, Kind::Pushwire)).await??;
+        let publisher = warm_up(publisher, &shared, connected).await?;
         let events = p.latency_rate * p.latency_secs;
         // Set before the last event is published (see `Shared::mark`).
         shared.mark(1, events);
-        let mut ticker =
-            tokio::time::interval(Duration::from_secs_f64(1.0 / p.latency_rate as f64));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        for seq in 1..=events {
-            ticker.tick().await;
-            publisher.publish(seq).await?;
-        }
+        publish_paced(publisher, 1..=events, Some(p.latency_rate)).await?;
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         wait_until(&shared, deadline, |s| s.past[1].load(Relaxed) >= connected).await;
         Ok::<u64, String>(events)

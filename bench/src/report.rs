@@ -348,7 +348,7 @@ pub fn cluster_section(
 
     let _ = writeln!(
         out,
-        "### Cross-node latency\n\nEvery event carries its publish time; latency is publish-to-receive on one clock, and on the cluster includes JetStream storing the event before the publish is answered and each node reading it from its consumer. Every subscriber is connected before a warm-up event (sequence 0, not in the latencies); lost counts, per subscriber, the events from 0 to the last that it did not receive, and duplicated the ones it received again (or out of order).\n\n| setup | subscribers | events/s | events | deliveries expected | delivered | lost | duplicated | resets | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "### Cross-node latency\n\nLatency is from when an event was due to when a subscriber parsed it, on one clock (as in section 2), and on the cluster includes JetStream storing the event before the publish is answered and each node reading it from its consumer. Every subscriber is connected before a warm-up event (sequence 0, not in the latencies); lost counts, per subscriber, the events from 0 to the last that it did not receive, and duplicated the ones it received again (or out of order).\n\n| setup | subscribers | events/s | events | deliveries expected | delivered | lost | duplicated | resets | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for l in &r.latency {
         let _ = writeln!(
@@ -462,7 +462,7 @@ pub fn tls_section(
             held_cells(h)
         );
     }
-    out.push_str("\n### Fan-out over TLS\n\nAs in section 2: every subscriber on its own connection (over HTTP/2, one stream per connection), the publisher on one keep-alive HTTP/1.1 connection over the same transport; latency is publish-to-receive on one clock.\n\n| server | transport | subscribers | events/s | deliveries expected | delivered | lost | deliveries/s | CPU s per 10⁶ deliveries | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("\n### Fan-out over TLS\n\nAs in section 2: every subscriber on its own connection (over HTTP/2, one stream per connection), the publisher on one keep-alive HTTP/1.1 connection over the same transport; latency is due-to-receive on one clock, as in section 2.\n\n| server | transport | subscribers | events/s | deliveries expected | delivered | lost | deliveries/s | CPU s per 10⁶ deliveries | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in fan {
         let f = &r.row;
         let _ = writeln!(

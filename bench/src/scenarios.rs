@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::loadgen::{spawn_subscribers, wait_until, Progress, Publisher, Shared};
+use crate::loadgen::{
+    on_publisher_thread, publish_paced, spawn_subscribers, wait_until, warm_up, Progress,
+    Publisher, Shared,
+};
 use crate::target::{Kind, Target};
 use crate::tls::Transport;
 use crate::workers::{CrowdCounts, WorkerCrowd};
@@ -163,20 +166,17 @@ pub async fn fan_out_over(
     let resume = vec![None; subscribers];
     let (crowd, _) = Crowd::connect_over(addr, kind, transport, resume, shared.clone()).await;
     let connected = shared.connected.load(Relaxed);
-    let mut publisher = Publisher::connect_over(addr, kind, transport).await?;
-    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
-    publisher.warm_up(&shared, connected, deadline).await?;
+    let transport_ = transport.clone();
+    let publisher =
+        on_publisher_thread(async move { Publisher::connect_over(addr, kind, &transport_).await })
+            .await??;
+    let publisher = warm_up(publisher, &shared, connected).await?;
     shared.lost.store(0, Relaxed);
 
     let events = rate * secs;
     let cpu0 = target.cpu_seconds();
     let started = Instant::now();
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    for seq in 1..=events {
-        ticker.tick().await;
-        publisher.publish(seq).await?;
-    }
+    publish_paced(publisher, 1..=events, Some(rate)).await?;
     let expected = events * connected as u64;
     let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
     wait_until(&shared, deadline, |s| s.delivered.load(Relaxed) >= expected).await;

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::floor::Floor;
-use crate::loadgen::{now_us, wait_until, Payload, Publisher, Schedule, Shared};
+use crate::loadgen::{
+    on_publisher_thread, publish_paced, wait_until, warm_up, Payload, Publisher, Shared, Stamped,
+};
 use crate::scenarios::Crowd;
 use crate::target::{cpu_seconds_of, Kind, Target};
 
@@ -144,9 +146,8 @@ enum Under {
     Floor(Floor),
 }
 
-impl Under {
-    /// Publishes event `seq` carrying the time `t`.
-    async fn publish(&mut self, seq: u64, t: u64) -> Result<(), String> {
+impl Stamped for Under {
+    async fn send_event(&mut self, seq: u64, t: u64) -> Result<(), String> {
         match self {
             Under::Server(_, publisher) => publisher.publish_stamped(seq, t).await,
             Under::Floor(floor) => {
@@ -156,34 +157,9 @@ impl Under {
             }
         }
     }
+}
 
-    /// Publishes events `seqs` from the publisher's own thread: at once
-    /// (`rate` None) or due at `rate` per second, stamped by a
-    /// [`Schedule`]. Gives `self` back for the next step.
-    async fn publish_on_thread(
-        mut self,
-        seqs: std::ops::RangeInclusive<u64>,
-        rate: Option<u64>,
-    ) -> Result<Self, String> {
-        on_publisher_thread(async move {
-            let Some(rate) = rate else {
-                for seq in seqs {
-                    self.publish(seq, now_us()).await?;
-                }
-                return Ok(self);
-            };
-            let schedule = Schedule::starting_now(rate);
-            let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            for seq in seqs {
-                ticker.tick().await;
-                self.publish(seq, schedule.stamp(seq)).await?;
-            }
-            Ok(self)
-        })
-        .await?
-    }
-
+impl Under {
     fn cpu_seconds(&self) -> f64 {
         match self {
             Under::Server(target, _) => target.cpu_seconds(),
@@ -200,41 +176,6 @@ impl Under {
             }
         }
     }
-}
-
-/// Runs `work` on the publisher's own thread (a single-threaded runtime,
-/// started once). On the benchmark's main runtime the one publisher waits
-/// behind thousands of subscriber tasks for every turn: under load it
-/// publishes late, and every server is charged for the load generator's
-/// own queue. On a thread of its own the kernel schedules it like any
-/// other runnable thread. What `work` opens (the publisher's connection,
-/// the floor's pipe) belongs to that thread's runtime: use it only there.
-async fn on_publisher_thread<F>(work: F) -> Result<F::Output, String>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    static HANDLE: std::sync::OnceLock<Result<tokio::runtime::Handle, String>> =
-        std::sync::OnceLock::new();
-    let handle = HANDLE
-        .get_or_init(|| {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("publisher runtime: {e}"))?;
-            let handle = rt.handle().clone();
-            std::thread::Builder::new()
-                .name("publisher".into())
-                .spawn(move || rt.block_on(std::future::pending::<()>()))
-                .map_err(|e| format!("publisher thread: {e}"))?;
-            Ok(handle)
-        })
-        .as_ref()
-        .map_err(Clone::clone)?;
-    handle
-        .spawn(work)
-        .await
-        .map_err(|e| format!("publisher: {e}"))
 }
 
 /// One run of `who` at `rate` events/s to `subscribers`, publishing for
@@ -278,20 +219,13 @@ pub async fn run_once(
         let Some(mut under) = under.take() else {
             return Err("nothing to run against".to_owned());
         };
-        // The warm-up event (sequence 0): every subscriber must have it,
-        // but it is not in the latencies, the deliveries or the CPU time.
-        under = under.publish_on_thread(0..=0, None).await?;
-        let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
-        wait_until(&shared, deadline, |s| {
-            s.delivered.load(Relaxed) >= connected as u64
-        })
-        .await;
-        shared.latency.reset();
-        shared.delivered.store(0, Relaxed);
+        // Every subscriber has the warm-up event before the measured ones;
+        // it is not in the latencies, the deliveries or the CPU time.
+        under = warm_up(under, &shared, connected).await?;
         let cpu0 = under.cpu_seconds();
         let own0 = cpu_seconds_of(std::process::id());
         let started = Instant::now();
-        under = under.publish_on_thread(1..=events, Some(rate)).await?;
+        under = publish_paced(under, 1..=events, Some(rate)).await?;
         let expected = events * connected as u64;
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         wait_until(&shared, deadline, |s| s.delivered.load(Relaxed) >= expected).await;
@@ -597,7 +531,7 @@ pub fn section(
 ) -> String {
     let summaries = summarize(runs);
     let mut out = format!(
-        "{HEADING}\n\nGenerated by `{command_line}` on {machine}. Fan-out at each point (subscribers × events/s per subscriber), {} rounds; each round runs every server and then the floor once, one after another, so their runs alternate. Each cell is the median round and, in parentheses, the worst one (highest latency and CPU, lowest deliveries/s). Latency is from when an event was due to when a subscriber parsed it, on one clock (the load generator, in this process, shares the two cores with the server at every point). Events are due at a steady pace (event *n* at start + *n* / rate) and carry their due time whenever the publisher is more than 1 ms late, so a server that answers publishes slowly, and so holds the one publisher back, is charged for the wait instead of being offered a lower rate (coordinated omission, corrected as wrk2 does); up to 1 ms of lateness is the publisher's own timer and is not charged. CPU is the server process's utime + stime from `/proc/PID/stat` (10 ms ticks) from the first publish until the last delivery, per delivery; lost and duplicated are exact, per subscriber (every event from the warm-up to the last, once), summed over the rounds.\n\nThe floor (`pushwire-bench serve-floor`, `bench/src/floor.rs`) accepts the same connections and writes the same bytes pushwire does for each event (`id: …\\ndata: …\\n\\n` in an HTTP/1.1 chunk) to every socket, from one fan-out loop per core, with nothing else: no HTTP parsing beyond reading the request up to its blank line, no hub, no queue per subscriber; the benchmark hands it each event over a pipe. It is the cost of the system calls alone. **CPU × floor** is a server's median CPU per delivery over the floor's.\n\n**Parameters:** {p:?}.\n\n",
+        "{HEADING}\n\nGenerated by `{command_line}` on {machine}. Fan-out at each point (subscribers × events/s per subscriber), {} rounds; each round runs every server and then the floor once, one after another, so their runs alternate. Each cell is the median round and, in parentheses, the worst one (highest latency and CPU, lowest deliveries/s). Latency is from when an event was due to when a subscriber parsed it, on one clock (the load generator, in this process, shares the two cores with the server at every point). Events are due at a steady pace (event *n* at start + *n* / rate) and a server that answers publishes slowly, and so holds the one publisher back past an event's due time, is charged for that wait instead of being offered a lower rate (coordinated omission, corrected as wrk2 does); the publisher's own timer (1 ms resolution) is not charged. CPU is the server process's utime + stime from `/proc/PID/stat` (10 ms ticks) from the first publish until the last delivery, per delivery; lost and duplicated are exact, per subscriber (every event from the warm-up to the last, once), summed over the rounds.\n\nThe floor (`pushwire-bench serve-floor`, `bench/src/floor.rs`) accepts the same connections and writes the same bytes pushwire does for each event (`id: …\\ndata: …\\n\\n` in an HTTP/1.1 chunk) to every socket, from one fan-out loop per core, with nothing else: no HTTP parsing beyond reading the request up to its blank line, no hub, no queue per subscriber; the benchmark hands it each event over a pipe. It is the cost of the system calls alone. **CPU × floor** is a server's median CPU per delivery over the floor's.\n\n**Parameters:** {p:?}.\n\n",
         p.rounds
     );
     out.push_str(&table(&summaries));
