@@ -14,7 +14,6 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri, Version};
 use http_body_util::Full;
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 /// Largest request head (request line and headers) accepted, in bytes.
@@ -43,48 +42,21 @@ pub(crate) enum Head {
 
 /// Reads what the socket has into `buf` (making room for at least
 /// `room` bytes); false at end of stream.
-///
-/// Through tokio's `AsyncRead`, not `readable()` and `try_read`: a read
-/// that fills less than the room given means the socket is drained, and
-/// tokio then forgets its readiness, so the next read waits for the kernel
-/// to report more, even if more has arrived meanwhile. The connection's
-/// task thus goes back to the scheduler between requests, and the
-/// subscribers a publish delivered to write their event before the next
-/// publish on the connection is read. Reading eagerly, a publisher that
-/// sends its next request as soon as it has the answer kept its
-/// subscribers' events waiting behind a burst of its publishes: one
-/// subscriber at 2,000 events/s (`pushwire-bench --scenarios single`,
-/// three alternating runs) had p50/p99 of 210/574, 219/583 and 201/582 µs,
-/// and 198/446, 194/425 and 205/520 µs reading this way. After a publish
-/// to many subscribers the lean path reads ahead instead ([`read_ahead`]).
-async fn read_more(socket: &mut TcpStream, buf: &mut BytesMut, room: usize) -> io::Result<bool> {
+async fn read_more(socket: &TcpStream, buf: &mut BytesMut, room: usize) -> io::Result<bool> {
     buf.reserve(room);
-    Ok(socket.read_buf(buf).await? > 0)
-}
-
-/// Reads what has already arrived, at once, whatever tokio last knew of
-/// the socket's readiness (see [`read_more`]); nothing if nothing has.
-/// For a connection whose last request delivered to many subscribers:
-/// letting them all write before its next publish is read costs one write
-/// per event per subscriber, while reading ahead lets the next publish
-/// queue behind the first and each subscriber write both at once. At
-/// 1,000 subscribers × 1,000 events/s, waiting for the scheduler after
-/// every publish delivered 226,000–375,000 events/s (ten rounds), against
-/// 394,000–986,000 reading eagerly (twelve rounds) and 491,000–991,000
-/// with this read ahead (three rounds).
-pub(crate) fn read_ahead(socket: &TcpStream, buf: &mut BytesMut) -> io::Result<()> {
-    let mut scratch = [0u8; HEAD_BUFFER];
-    match std::io::Read::read(&mut &*socket2::SockRef::from(socket), &mut scratch) {
-        Ok(n) => buf.extend_from_slice(&scratch[..n]),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(e),
+    loop {
+        socket.readable().await?;
+        match socket.try_read_buf(buf) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
     }
-    Ok(())
 }
 
 /// Reads until `buf` holds `len` bytes (a request body); false when the
 /// client ended its stream first.
-async fn read_body(socket: &mut TcpStream, buf: &mut BytesMut, len: usize) -> io::Result<bool> {
+async fn read_body(socket: &TcpStream, buf: &mut BytesMut, len: usize) -> io::Result<bool> {
     while buf.len() < len {
         if !read_more(socket, buf, len - buf.len()).await? {
             return Ok(false);
@@ -95,7 +67,7 @@ async fn read_body(socket: &mut TcpStream, buf: &mut BytesMut, len: usize) -> io
 
 /// Reads until `buf` holds a complete request head (and, for a request we
 /// serve, its body), and consumes the head.
-pub(crate) async fn read_head(socket: &mut TcpStream, buf: &mut BytesMut) -> io::Result<Head> {
+pub(crate) async fn read_head(socket: &TcpStream, buf: &mut BytesMut) -> io::Result<Head> {
     loop {
         if !buf.is_empty() {
             match parse_head(buf) {
@@ -283,57 +255,5 @@ pub(crate) fn wants_keep_alive<B>(request: &Request<B>) -> bool {
         has_token(request.headers(), header::CONNECTION, "keep-alive")
     } else {
         !has_token(request.headers(), header::CONNECTION, "close")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::io::Write;
-
-    use super::*;
-
-    /// After a read that leaves room in the buffer, the next read waits for
-    /// the kernel to report more, even when more has arrived meanwhile: the
-    /// connection's task goes back to the scheduler between requests (see
-    /// [`read_more`]). [`read_ahead`] takes what has arrived at once.
-    #[tokio::test(flavor = "current_thread")]
-    async fn a_drained_socket_waits_for_the_kernel_unless_read_ahead() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().unwrap();
-        server.set_nonblocking(true).unwrap();
-        let mut server = TcpStream::from_std(server).unwrap();
-        let requests: [&[u8]; 3] = [
-            b"POST /api/topics/t HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-        ];
-        let mut buf = BytesMut::new();
-
-        client.write_all(requests[0]).unwrap();
-        assert!(read_more(&mut server, &mut buf, HEAD_BUFFER).await.unwrap());
-        assert_eq!(&buf[..], requests[0]);
-        buf.clear();
-
-        // The next request is in the kernel, but this task has not gone back
-        // to the scheduler since the short read: it is not read yet...
-        client.write_all(requests[1]).unwrap();
-        let mut scratch = [0u8; 64];
-        let early = server.try_read(&mut scratch);
-        assert_eq!(
-            early.map_err(|e| e.kind()),
-            Err(io::ErrorKind::WouldBlock),
-            "read before the scheduler ran"
-        );
-        // ...unless read ahead, which takes it at once.
-        read_ahead(&server, &mut buf).unwrap();
-        assert_eq!(&buf[..], requests[1]);
-        read_ahead(&server, &mut buf).unwrap();
-        assert_eq!(&buf[..], requests[1], "nothing more has arrived");
-
-        // And reading goes on as usual afterwards.
-        client.write_all(requests[2]).unwrap();
-        assert!(read_more(&mut server, &mut buf, HEAD_BUFFER).await.unwrap());
-        assert_eq!(&buf[requests[1].len()..], requests[2]);
     }
 }

@@ -41,20 +41,11 @@ use tokio_util::sync::CancellationToken;
 use warp::reply::Response;
 use warp::Reply;
 
-use super::head::{read_ahead, read_head, wants_keep_alive, Head};
+use super::head::{read_head, wants_keep_alive, Head};
 use super::panics::answer_or_500;
 use super::response::{write_response, After};
-use crate::hub::take_queued_on_this_thread;
 use crate::stats::Stats;
 use crate::web::error::ApiError;
-
-/// A request that delivered to at most this many subscribers (a publish to
-/// a topic with few of them) lets them write before the connection reads
-/// its next request; after one that delivered to more, the next request is
-/// read ahead, so that their events are written together (see
-/// `head::read_more` and `head::read_ahead` for the measurements either
-/// way).
-pub(crate) const FEW_SUBSCRIBERS: u64 = 16;
 
 /// After answering and before closing, how long the server keeps reading
 /// (and discarding) what the client still sends, and at most how much: a
@@ -116,7 +107,7 @@ pub(crate) async fn serve<R: Routes>(
         // inline their size would stay in the task for the whole stream.
         let head = Box::pin(async {
             tokio::select! {
-                head = tokio::time::timeout(request_timeout, read_head(&mut socket, &mut buf)) => match head {
+                head = tokio::time::timeout(request_timeout, read_head(&socket, &mut buf)) => match head {
                     Ok(head) => head,
                     Err(_) => Ok(Head::TimedOut),
                 },
@@ -164,12 +155,9 @@ pub(crate) async fn serve<R: Routes>(
         let version = request.version();
         let keep_alive = wants_keep_alive(&request);
         let started = Instant::now();
-        take_queued_on_this_thread();
         let res = answer_or_500(routes.answer(request), stats).await;
-        let many_subscribers = take_queued_on_this_thread() > FEW_SUBSCRIBERS;
         stats.record_response(started.elapsed());
         match write_response(&socket, res, version, keep_alive, &mut buf).await? {
-            After::KeepAlive if many_subscribers => read_ahead(&socket, &mut buf)?,
             After::KeepAlive => {}
             After::Close => {
                 close_gracefully(&mut socket).await;

@@ -60,7 +60,6 @@ pub use limits::{
     DEFAULT_POLL_MAX_BYTES, DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES,
     DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBER_QUEUE_BYTES, MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN,
 };
-pub(crate) use queue::take_queued_on_this_thread;
 pub use replay::{Payload, StoredEvent};
 pub(crate) use subscription::Handover;
 pub use subscription::Subscription;
@@ -741,34 +740,5 @@ mod tests {
             };
             assert!(frame.ends_with(b"event: e\ndata: hello\n\n"), "{frame:?}");
         }
-    }
-
-    /// What a connection learns of the subscribers its request delivered
-    /// to: every one, waiting or not; none for a topic nobody subscribes to.
-    #[test]
-    fn a_publish_counts_its_deliveries_on_this_thread() {
-        let hub = Hub::new();
-        let waker = futures_util::task::noop_waker();
-        let mut cx = Context::from_waker(&waker);
-        let mut waiting: Vec<Subscription> = (0..3)
-            .map(|_| hub.subscribe(&["t"], None).unwrap())
-            .collect();
-        for sub in &mut waiting {
-            assert!(matches!(
-                Pin::new(&mut *sub).poll_next(&mut cx),
-                Poll::Ready(Some(_))
-            ));
-            assert!(Pin::new(&mut *sub).poll_next(&mut cx).is_pending());
-        }
-        // Subscribed but not waiting (never polled): counted too.
-        let _busy = hub.subscribe(&["t"], None).unwrap();
-        take_queued_on_this_thread();
-        hub.publish_text("t", "e", "1").unwrap();
-        assert_eq!(take_queued_on_this_thread(), 4);
-        hub.publish_text("nobody", "e", "2").unwrap();
-        assert_eq!(take_queued_on_this_thread(), 0);
-        hub.publish_text("t", "e", "3").unwrap();
-        hub.publish_text("t", "e", "4").unwrap();
-        assert_eq!(take_queued_on_this_thread(), 8, "counted since last taken");
     }
 }

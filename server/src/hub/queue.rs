@@ -14,7 +14,6 @@
 //! queue starts empty, grows only while frames are waiting, and gives back
 //! a large buffer once it has drained.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -129,13 +128,12 @@ impl QueueSender {
                 st.bytes += frame.len();
                 st.frames.push_back(frame);
                 self.shared.len.store(st.frames.len(), Relaxed);
-                wakes.queued += 1;
                 (st.waker.take(), Ok(()))
             }
         };
         // Woken outside this lock too, so the receiver never wakes into it.
         if let Some(w) = waker {
-            wakes.wakers.push(w);
+            wakes.0.push(w);
         }
         result
     }
@@ -147,38 +145,13 @@ impl QueueSender {
 /// for the queueing alone, not for 10,000 wake-ups into the runtime, and a
 /// woken task never finds the hub locked by its own wake-up.
 #[derive(Debug, Default)]
-pub struct Wakeups {
-    wakers: Vec<Waker>,
-    /// Frames queued, whether or not their receiver was waiting.
-    queued: u64,
-}
+pub struct Wakeups(Vec<Waker>);
 
 impl Wakeups {
     /// Wakes every receiver, first queued first.
     pub fn wake_all(self) {
-        QUEUED_HERE.set(QUEUED_HERE.get().wrapping_add(self.queued));
-        self.wakers.into_iter().for_each(Waker::wake);
+        self.0.into_iter().for_each(Waker::wake);
     }
-}
-
-thread_local! {
-    /// Frames queued for subscribers on this thread since it was last taken.
-    static QUEUED_HERE: Cell<u64> = const { Cell::new(0) };
-}
-
-/// How many frames have been queued for subscribers on this thread since
-/// the last call: called before and after a request's answer, the second
-/// says how many subscribers the request delivered to, which the
-/// connection uses to choose when to read its next request (see
-/// `conn::lean`). Counted whether or not the subscriber was waiting: under
-/// load most are busy writing and need no wake-up, and those are the
-/// publishes whose fan-out is large. A counter taken rather than a total
-/// compared, so that the connection keeps no count across the answer (its
-/// future's size is every held connection's memory). Approximate when the
-/// answer waits for another task (a publish through NATS): then it counts
-/// what else ran on the thread meanwhile.
-pub fn take_queued_on_this_thread() -> u64 {
-    QUEUED_HERE.replace(0)
 }
 
 impl Clone for QueueSender {
