@@ -7,13 +7,16 @@
 //! or a driver.
 //!
 //! [`run`] watches the runner: once it has opened the browser, the page must
-//! start the tests within [`PAGE_START`]. Seen in CI (Chromium 156), and in
-//! 4 of 7 first page loads of clean-clone runs here: the page stalled before
+//! start the tests within [`PAGE_START`]. Seen in CI (Chromium 156): in 4 of
+//! the 8 first page loads of CI and clean-clone runs so far, the page stalled before
 //! its first script ran, `#output` stayed at "Loading scripts...", and
 //! ChromeDriver answered every command only after its own 300 s page-load
 //! limit, so the suite failed after 10 min having run no test. Such a run is killed and the suite started again, up to
 //! [`ATTEMPTS`] runs; a test that fails, or a page that stalls every time,
-//! still fails the suite.
+//! still fails the suite. Each run logs ChromeDriver (with the browser's
+//! DevTools traffic) to `target/wasm-tests/chromedriver-<run>.log`; on a
+//! stall the log's end, the machine's load and the processes still running
+//! are printed, so that the next stall says where the page stopped.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
@@ -27,9 +30,9 @@ use crate::util::{self, cmd, describe, root};
 /// `running N tests` (about 2 s here, 30 s on a loaded machine).
 pub const PAGE_START: Duration = Duration::from_secs(60);
 
-/// Runs of a suite whose page stalls, in all: the stall was seen in 4 of 7
-/// first page loads of clean-clone runs, so a single retry would still fail
-/// often.
+/// Runs of a suite whose page stalls, in all: the stall was seen in 4 of 8
+/// first page loads of CI and clean-clone runs, so a single retry would
+/// still fail often.
 pub const ATTEMPTS: u32 = 3;
 
 /// The runner cargo hands each wasm test binary to.
@@ -78,8 +81,24 @@ pub fn command(args: &[&str], timeout_secs: u32) -> Command {
 /// [`ATTEMPTS`] in all, while the browser stalls before any test starts
 /// (see the module docs).
 pub fn run(c: &mut Command) -> Result<(), String> {
+    let logs = root().join("target/wasm-tests");
+    std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+    let log_of = |attempt: u32| logs.join(format!("chromedriver-{attempt}.log"));
+    // No log of an earlier suite's runs is left to be mistaken for this one's.
     for attempt in 1..=ATTEMPTS {
-        match run_once(c)? {
+        let _ = std::fs::remove_file(log_of(attempt));
+    }
+    for attempt in 1..=ATTEMPTS {
+        let log = log_of(attempt);
+        // Appended to by every test binary's driver in this run.
+        c.env(
+            "CHROMEDRIVER_ARGS",
+            format!(
+                "--log-path={} --append-log --readable-timestamp --log-level=DEBUG",
+                log.display()
+            ),
+        );
+        match run_once(c, &log)? {
             Outcome::Finished(result) => return result,
             Outcome::PageStalled => eprintln!(
                 "xtask: the test page did not start its tests within {} s (no test ran; \
@@ -130,7 +149,7 @@ impl Watch {
     }
 }
 
-fn run_once(c: &mut Command) -> Result<Outcome, String> {
+fn run_once(c: &mut Command, log: &std::path::Path) -> Result<Outcome, String> {
     eprintln!("xtask: $ {}", describe(c));
     // Its own process group, so that a stall kills the runner, ChromeDriver
     // and Chromium together.
@@ -165,6 +184,7 @@ fn run_once(c: &mut Command) -> Result<Outcome, String> {
         }
     };
     if stalled {
+        report_stall(child.id(), log);
         let group = format!("-{}", child.id());
         let _ = util::run_quiet(&mut cmd("kill", &["-KILL", "--", &group]));
     }
@@ -180,6 +200,32 @@ fn run_once(c: &mut Command) -> Result<Outcome, String> {
     } else {
         Err(format!("{} failed ({status})", describe(c)))
     }))
+}
+
+/// What a stalled run leaves to look at: the machine's load, the processes
+/// of the run's group (runner, ChromeDriver, Chromium's), and the end of
+/// ChromeDriver's log.
+fn report_stall(group: u32, log: &std::path::Path) {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("xtask: stalled page: load average {}", load.trim_end());
+    if let Ok(ps) = cmd("ps", &["-e", "-o", "pid,pgid,stat,etime,time,args"]).output() {
+        let group = group.to_string();
+        for line in String::from_utf8_lossy(&ps.stdout).lines() {
+            if line.split_whitespace().nth(1) == Some(group.as_str()) {
+                eprintln!("xtask:   {}", line.chars().take(200).collect::<String>());
+            }
+        }
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    eprintln!(
+        "xtask: the last lines of {} ({} lines; kept for reading):",
+        log.display(),
+        lines.len()
+    );
+    for line in &lines[lines.len().saturating_sub(40)..] {
+        eprintln!("xtask:   {}", line.chars().take(300).collect::<String>());
+    }
 }
 
 #[cfg(test)]
