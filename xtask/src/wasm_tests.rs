@@ -14,9 +14,17 @@
 //! limit, so the suite failed after 10 min having run no test. Such a run is killed and the suite started again, up to
 //! [`ATTEMPTS`] runs; a test that fails, or a page that stalls every time,
 //! still fails the suite. Each run logs ChromeDriver (with the browser's
-//! DevTools traffic) to `target/wasm-tests/chromedriver-<run>.log`; on a
+//! DevTools traffic, network requests included: `goog:loggingPrefs` in
+//! `webdriver.json`) to `target/wasm-tests/chromedriver-<run>.log`; on a
 //! stall the log's end, the machine's load and the processes still running
-//! are printed, so that the next stall says where the page stopped.
+//! are printed. What such a log showed (Chromium 156, wasm-bindgen-cli
+//! 0.2.130): the page's first eight requests were sent, seven were
+//! answered, and the last, one of the crate's JS snippet modules, never got
+//! a response from the runner's own HTTP server (rouille on tiny_http), so
+//! the page never finished loading; Chromium was idle. Chromium holding a
+//! connection open that a server then waits on is a known way to stall
+//! simple test servers (emscripten's harness, fixed by serving each
+//! connection on its own thread); not confirmed to be the cause here.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
