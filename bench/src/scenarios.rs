@@ -166,9 +166,10 @@ pub async fn fan_out_over(
     let resume = vec![None; subscribers];
     let (crowd, _) = Crowd::connect_over(addr, kind, transport, resume, shared.clone()).await;
     let connected = shared.connected.load(Relaxed);
-    let transport_ = transport.clone();
+    // The connection belongs to the publisher's thread: it is opened there.
+    let transport = transport.clone();
     let publisher =
-        on_publisher_thread(async move { Publisher::connect_over(addr, kind, &transport_).await })
+        on_publisher_thread(async move { Publisher::connect_over(addr, kind, &transport).await })
             .await??;
     let publisher = warm_up(publisher, &shared, connected).await?;
     shared.lost.store(0, Relaxed);

@@ -7,13 +7,15 @@
 //! or a driver.
 //!
 //! [`run`] watches the runner: once it has opened the browser, the page must
-//! start the tests within [`PAGE_START`]. Seen in CI (Chromium 156): in 4 of
-//! the 8 first page loads of CI and clean-clone runs so far, the page stalled before
-//! its first script ran, `#output` stayed at "Loading scripts...", and
-//! ChromeDriver answered every command only after its own 300 s page-load
-//! limit, so the suite failed after 10 min having run no test. Such a run is killed and the suite started again, up to
-//! [`ATTEMPTS`] runs; a test that fails, or a page that stalls every time,
-//! still fails the suite. Each run logs ChromeDriver (with the browser's
+//! start the tests within [`PAGE_START`]. Seen in CI (Chromium 156) and in
+//! 7 of the 12 first page loads of CI, clean-clone and local runs so far:
+//! the page stalled before its first script ran, `#output` stayed at
+//! "Loading scripts...", and ChromeDriver answered every command only after
+//! its own 300 s page-load limit, so the suite failed after 10 min having
+//! run no test. Such a run is killed and the suite started again, up to
+//! [`ATTEMPTS`] runs (a second has passed every time so far); a test that
+//! fails, or a page that stalls every time, still fails the suite. Each run
+//! logs ChromeDriver (with the browser's
 //! DevTools traffic, network requests included: `goog:loggingPrefs` in
 //! `webdriver.json`) to `target/wasm-tests/chromedriver-<run>.log`; on a
 //! stall the log's end, the machine's load and the processes still running
@@ -38,9 +40,8 @@ use crate::util::{self, cmd, describe, root};
 /// `running N tests` (about 2 s here, 30 s on a loaded machine).
 pub const PAGE_START: Duration = Duration::from_secs(60);
 
-/// Runs of a suite whose page stalls, in all: the stall was seen in 4 of 8
-/// first page loads of CI and clean-clone runs, so a single retry would
-/// still fail often.
+/// Runs of a suite whose page stalls, in all: the stall was seen in 7 of 12
+/// first page loads, so a single retry would still fail often.
 pub const ATTEMPTS: u32 = 3;
 
 /// The runner cargo hands each wasm test binary to.
