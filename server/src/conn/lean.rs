@@ -9,9 +9,7 @@
 //!   its response written straight to the socket
 //!   ([`response`](super::response)): sized bodies with `Content-Length`
 //!   (head and body in one write), streams with chunked encoding (or until
-//!   close for HTTP/1.0). An answer that woke a few subscribers on this
-//!   worker (a publish) waits for them to write their event first
-//!   ([`EVENTS_FIRST_MAX_SUBSCRIBERS`]). While a stream is open, the connection holds only
+//!   close for HTTP/1.0). While a stream is open, the connection holds only
 //!   the stream's own state; a read of a few bytes on the stack notices a
 //!   client that hangs up.
 //! * Anything else (`HEAD`, chunked or larger bodies, `Expect`, upgrades)
@@ -46,7 +44,6 @@ use warp::Reply;
 use super::head::{read_head, wants_keep_alive, Head};
 use super::panics::answer_or_500;
 use super::response::{write_response, After};
-use crate::hub::take_woken_here;
 use crate::stats::Stats;
 use crate::web::error::ApiError;
 
@@ -56,23 +53,6 @@ use crate::web::error::ApiError;
 /// could lose the response it has not read yet.
 pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
 pub(crate) const LINGER_MAX_BYTES: usize = 64 * 1024;
-
-/// A request whose answer woke at most this many subscribers on this
-/// worker lets them write before its own response is written.
-///
-/// Why: a woken subscriber's task waits in this worker's queue until the
-/// connection's task yields, which it otherwise does only after writing
-/// the answer and finding no next request; on loopback the answer's write
-/// alone costs tens of microseconds (the kernel delivers to the receiving
-/// socket inside the sender's system call). Letting the few subscribers go
-/// first moved the single-subscriber median at 2,000 events/s from
-/// 161–174 µs to 118–129 µs (five alternating runs of `pushwire-bench
-/// --scenarios single`; hyperlane, the fastest peer, 123–134 µs), for one
-/// extra `epoll_wait` on the publish. Past a few subscribers
-/// the publisher would wait for the whole fan-out, and a paced publisher
-/// held back is what the latency of every later event pays; large
-/// fan-outs answer first and their subscribers write in batches.
-pub(crate) const EVENTS_FIRST_MAX_SUBSCRIBERS: usize = 16;
 
 /// What became of a connection served here.
 #[derive(Debug)]
@@ -102,19 +82,10 @@ where
     fn answer(&self, req: Request<Full<Bytes>>) -> Pin<Box<dyn Future<Output = Response> + Send>> {
         let mut service = self.clone();
         Box::pin(async move {
-            take_woken_here();
-            let res = match service.call(req).await {
+            match service.call(req).await {
                 Ok(res) => res,
                 Err(never) => match never {},
-            };
-            // In the box, not in the connection's future: the response
-            // held across this await would enlarge every held connection.
-            if (1..=EVENTS_FIRST_MAX_SUBSCRIBERS).contains(&take_woken_here()) {
-                // Once: the subscribers just woken on this worker write
-                // their event before the answer goes out.
-                tokio::task::yield_now().await;
             }
-            res
         })
     }
 }
@@ -252,86 +223,5 @@ mod size_tests {
         let fut = serve(socket, &NoRoutes, &stats, &token, Duration::from_secs(1));
         let size = std::mem::size_of_val(&fut);
         assert!(size <= 1152, "the connection future grew to {size} bytes");
-    }
-}
-
-#[cfg(test)]
-mod events_first_tests {
-    use super::*;
-    use crate::hub::Hub;
-    use futures_util::StreamExt;
-
-    /// A service (the routes' shape) that publishes one event to topic `t`
-    /// of its hub per request and answers 202.
-    #[derive(Clone)]
-    struct Publishing(Hub);
-
-    impl tower_service::Service<Request<Full<Bytes>>> for Publishing {
-        type Response = Response;
-        type Error = Infallible;
-        type Future = std::future::Ready<Result<Response, Infallible>>;
-
-        fn poll_ready(
-            &mut self,
-            _cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Result<(), Infallible>> {
-            std::task::Poll::Ready(Ok(()))
-        }
-
-        fn call(&mut self, _req: Request<Full<Bytes>>) -> Self::Future {
-            let mut res = Response::default();
-            *res.status_mut() = match self.0.publish("t", "note", &1) {
-                Ok(_) => StatusCode::ACCEPTED,
-                Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            std::future::ready(Ok(res))
-        }
-    }
-
-    /// One thread, as on a worker: the subscriber that a publish woke runs
-    /// before the publish's answer is written. When it runs, it looks at
-    /// the publisher's socket without reading: the answer must not be
-    /// there yet (without the yield it is, every time).
-    #[tokio::test]
-    async fn a_subscriber_woken_by_a_publish_runs_before_the_answer_is_written() {
-        let hub = Hub::new();
-        let mut subscription = hub.subscribe(&["t"], None).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        client.set_nonblocking(true).unwrap();
-        let (server_side, _) = listener.accept().await.unwrap();
-        let publisher = client.try_clone().unwrap();
-        let subscriber = tokio::spawn(async move {
-            // A fresh subscription starts with an id-only frame.
-            subscription.next().await.unwrap();
-            let event = subscription.next().await.unwrap();
-            let answer_waiting = match publisher.peek(&mut [0u8; 1]) {
-                Ok(_) => true,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
-                Err(e) => panic!("{e}"),
-            };
-            (event, answer_waiting)
-        });
-        tokio::task::yield_now().await; // the subscriber now waits for its event
-
-        std::io::Write::write_all(
-            &mut &client,
-            b"POST /topics/t HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
-        )
-        .unwrap();
-        let (routes, stats, token) = (Publishing(hub), Stats::default(), CancellationToken::new());
-        let serving = serve(server_side, &routes, &stats, &token, Duration::from_secs(5));
-        let (event, answer_waiting) = tokio::select! {
-            seen = subscriber => seen.unwrap(),
-            end = serving => panic!("the connection ended first: {end:?}"),
-        };
-        assert!(
-            String::from_utf8_lossy(&event).contains("data: 1\n"),
-            "{event:?}"
-        );
-        assert!(
-            !answer_waiting,
-            "the answer was written before the subscriber ran"
-        );
     }
 }

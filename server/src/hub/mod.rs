@@ -60,7 +60,6 @@ pub use limits::{
     DEFAULT_POLL_MAX_BYTES, DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_MAX_BYTES,
     DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBER_QUEUE_BYTES, MAX_EVENT_NAME_LEN, MAX_TOPIC_LEN,
 };
-pub(crate) use queue::take_woken_here;
 pub use replay::{Payload, StoredEvent};
 pub(crate) use subscription::Handover;
 pub use subscription::Subscription;

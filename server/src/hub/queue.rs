@@ -150,24 +150,8 @@ pub struct Wakeups(Vec<Waker>);
 impl Wakeups {
     /// Wakes every receiver, first queued first.
     pub fn wake_all(self) {
-        WOKEN_HERE.with(|n| n.set(n.get().saturating_add(self.0.len())));
         self.0.into_iter().for_each(Waker::wake);
     }
-}
-
-thread_local! {
-    /// Receivers woken by [`Wakeups::wake_all`] on this thread since the
-    /// last [`take_woken_here`].
-    static WOKEN_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many subscribers' tasks were woken on this thread since the last
-/// call, and starts counting again. A worker thread that has just run a
-/// publish learns this way how many subscriber writes it queued for
-/// itself (a woken task goes to the waking worker's own queue), and the
-/// HTTP path decides whether to let them go before the publish's answer.
-pub fn take_woken_here() -> usize {
-    WOKEN_HERE.with(|n| n.replace(0))
 }
 
 impl Clone for QueueSender {
@@ -274,34 +258,6 @@ mod tests {
         assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
         assert!(rx.is_empty());
         assert_eq!(tx.try_send(frame(3)), Ok(()), "room again once drained");
-    }
-
-    #[test]
-    fn a_thread_counts_the_receivers_it_woke_until_asked() {
-        let queues: Vec<_> = (0..3).map(|_| frame_queue(4, 1024)).collect();
-        let mut cx = Context::from_waker(noop_waker_ref());
-        let mut receivers = queues;
-        for (_, rx) in &mut receivers {
-            assert_eq!(
-                rx.poll_recv(&mut cx),
-                Poll::Pending,
-                "waiting: a waker to take"
-            );
-        }
-        take_woken_here();
-        let mut wakes = Wakeups::default();
-        for (tx, _) in &receivers[..2] {
-            tx.try_send_deferred(frame(1), &mut wakes).unwrap();
-        }
-        assert_eq!(take_woken_here(), 0, "not woken yet");
-        wakes.wake_all();
-        // A receiver with a frame already waiting has no waker to take.
-        receivers[0].0.try_send(frame(2)).unwrap();
-        receivers[2].0.try_send(frame(1)).unwrap();
-        assert_eq!(take_woken_here(), 3);
-        assert_eq!(take_woken_here(), 0, "counting again from zero");
-        let other = std::thread::spawn(take_woken_here).join().unwrap();
-        assert_eq!(other, 0, "each thread counts its own");
     }
 
     #[test]
