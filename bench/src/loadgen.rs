@@ -490,8 +490,8 @@ const FINE_WAIT_US: u64 = 2_000;
 /// then answered the burst's publishes back to back, and the first event's
 /// latency included the others' round trips: the benchmark measured its
 /// own timer instead of the steady pace it promises. Blocking the thread is
-/// safe: its runtime runs only the publisher, which has nothing in flight
-/// between two events.
+/// safe: its runtime runs only the publisher and its connection, which have
+/// nothing in flight between two events.
 async fn pace_until(due_us: u64) {
     let now = now_us();
     if due_us > now + FINE_WAIT_US {
