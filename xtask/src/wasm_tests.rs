@@ -15,11 +15,10 @@
 //! run no test. Such a run is killed and the suite started again, up to
 //! [`ATTEMPTS`] runs (a second has passed every time so far); a test that
 //! fails, or a page that stalls every time, still fails the suite. Each run
-//! logs ChromeDriver (with the browser's
-//! DevTools traffic, network requests included: `goog:loggingPrefs` in
-//! `webdriver.json`) to `target/wasm-tests/chromedriver-<run>.log`; on a
-//! stall the log's end, the machine's load and the processes still running
-//! are printed. What such a log showed (Chromium 156, wasm-bindgen-cli
+//! logs ChromeDriver (with the browser's DevTools traffic, network requests
+//! included: `goog:loggingPrefs` in `webdriver.json`) to
+//! `target/wasm-tests/chromedriver-<run>.log`; on a stall the log's end, the
+//! machine's load and the processes still running are printed. What such a log showed (Chromium 156, wasm-bindgen-cli
 //! 0.2.130): the page's first eight requests were sent, seven were
 //! answered, and the last, one of the crate's JS snippet modules, never got
 //! a response from the runner's own HTTP server (rouille on tiny_http), so
