@@ -9,9 +9,11 @@
 //!   its response written straight to the socket
 //!   ([`response`](super::response)): sized bodies with `Content-Length`
 //!   (head and body in one write), streams with chunked encoding (or until
-//!   close for HTTP/1.0). While a stream is open, the connection holds only
-//!   the stream's own state; a read of a few bytes on the stack notices a
-//!   client that hangs up.
+//!   close for HTTP/1.0). A publish's answer waits until the connections it
+//!   woke have written the event
+//!   ([`delivery_first`](crate::hub::delivery_first)). While a stream is
+//!   open, the connection holds only the stream's own state; a read of a few
+//!   bytes on the stack notices a client that hangs up.
 //! * Anything else (`HEAD`, chunked or larger bodies, `Expect`, upgrades)
 //!   goes to hyper, with the bytes already read replayed in front of the
 //!   socket ([`Prefixed`](super::handoff::Prefixed)). From then on hyper owns
@@ -44,6 +46,7 @@ use warp::Reply;
 use super::head::{read_head, wants_keep_alive, Head};
 use super::panics::answer_or_500;
 use super::response::{write_response, After};
+use crate::hub::delivery_first::CountWoken;
 use crate::stats::Stats;
 use crate::web::error::ApiError;
 
@@ -82,7 +85,14 @@ where
     fn answer(&self, req: Request<Full<Bytes>>) -> Pin<Box<dyn Future<Output = Response> + Send>> {
         let mut service = self.clone();
         Box::pin(async move {
-            match service.call(req).await {
+            // `call` inside too: a service may do its work there.
+            let (res, gate) = CountWoken::new(async { service.call(req).await }).await;
+            // In the box, not in the connection's future: held across this
+            // wait, the response would enlarge every held connection.
+            if let Some(delivery_first) = gate {
+                delivery_first.await;
+            }
+            match res {
                 Ok(res) => res,
                 Err(never) => match never {},
             }
@@ -223,5 +233,170 @@ mod size_tests {
         let fut = serve(socket, &NoRoutes, &stats, &token, Duration::from_secs(1));
         let size = std::mem::size_of_val(&fut);
         assert!(size <= 1152, "the connection future grew to {size} bytes");
+    }
+}
+
+#[cfg(test)]
+mod delivery_first_tests {
+    //! The order of writes [`crate::hub::delivery_first`] promises, on one
+    //! thread as on a worker, with real sockets. A subscriber here is a task
+    //! that looks at the publisher's socket (without reading) when its
+    //! event arrives: it sees whether the answer was already written.
+    use super::*;
+    use crate::hub::delivery_first::ConnectionTask;
+    use crate::hub::{Hub, Subscription};
+    use futures_util::StreamExt;
+
+    /// A service (the routes' shape) that publishes one event to topic `t`
+    /// of its hub per request and answers 202.
+    #[derive(Clone)]
+    struct Publishing(Hub);
+
+    impl tower_service::Service<Request<Full<Bytes>>> for Publishing {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response, Infallible>>;
+
+        fn poll_ready(
+            &mut self,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Infallible>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _req: Request<Full<Bytes>>) -> Self::Future {
+            let mut res = Response::default();
+            *res.status_mut() = match self.0.publish("t", "note", &1) {
+                Ok(_) => StatusCode::ACCEPTED,
+                Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            std::future::ready(Ok(res))
+        }
+    }
+
+    /// The publisher's client, connected to a server-side socket.
+    async fn publisher() -> (std::net::TcpStream, TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client.set_nonblocking(true).unwrap();
+        let (server_side, _) = listener.accept().await.unwrap();
+        (client, server_side)
+    }
+
+    fn answer_written(client: &std::net::TcpStream) -> bool {
+        match client.peek(&mut [0u8; 1]) {
+            Ok(_) => true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Serves one publish on `server_side` until `subscriber` finishes.
+    async fn publish_while<T>(
+        hub: Hub,
+        client: &std::net::TcpStream,
+        server_side: TcpStream,
+        subscriber: tokio::task::JoinHandle<T>,
+    ) -> T {
+        std::io::Write::write_all(
+            &mut &*client,
+            b"POST /topics/t HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+        )
+        .unwrap();
+        let (routes, stats, token) = (Publishing(hub), Stats::default(), CancellationToken::new());
+        let serving = serve(server_side, &routes, &stats, &token, Duration::from_secs(5));
+        tokio::select! {
+            seen = subscriber => seen.unwrap(),
+            end = serving => panic!("the connection ended first: {end:?}"),
+        }
+    }
+
+    /// A subscription past its first, id-only frame.
+    async fn subscribed(hub: &Hub) -> Subscription {
+        let mut subscription = hub.subscribe(&["t"], None).unwrap();
+        subscription.next().await.unwrap();
+        subscription
+    }
+
+    /// A connection's subscriber writes its event before the publish's
+    /// answer goes out (answering first, the answer is there every time).
+    #[tokio::test]
+    async fn a_connection_woken_by_a_publish_runs_before_the_answer_is_written() {
+        let hub = Hub::new();
+        let (client, server_side) = publisher().await;
+        let peek = client.try_clone().unwrap();
+        let mut subscription = subscribed(&hub).await;
+        let subscriber = tokio::spawn(ConnectionTask::new(async move {
+            let event = subscription.next().await.unwrap();
+            (event, answer_written(&peek))
+        }));
+        tokio::task::yield_now().await; // it now waits for its event
+        let (event, answered) = publish_while(hub, &client, server_side, subscriber).await;
+        assert!(
+            String::from_utf8_lossy(&event).contains("data: 1\n"),
+            "{event:?}"
+        );
+        assert!(
+            !answered,
+            "the answer was written before the subscriber ran"
+        );
+    }
+
+    /// A subscriber that is not one of the server's connections (a stream
+    /// in a user's own app) does not hold the answer back.
+    #[tokio::test]
+    async fn a_subscriber_outside_the_connections_does_not_hold_the_answer() {
+        let hub = Hub::new();
+        let (client, server_side) = publisher().await;
+        let peek = client.try_clone().unwrap();
+        let mut subscription = subscribed(&hub).await;
+        let subscriber = tokio::spawn(async move {
+            subscription.next().await.unwrap();
+            answer_written(&peek)
+        });
+        tokio::task::yield_now().await;
+        let answered = publish_while(hub, &client, server_side, subscriber).await;
+        assert!(
+            answered,
+            "the answer waited for a task that is no connection"
+        );
+    }
+
+    /// A woken connection that does not read its queue (its client is slow:
+    /// it waits to write something else) releases the answer all the same.
+    #[tokio::test]
+    async fn a_woken_connection_that_reads_nothing_releases_the_answer() {
+        let hub = Hub::new();
+        let (client, server_side) = publisher().await;
+        let mut subscription = subscribed(&hub).await;
+        let (_never, stuck) = tokio::sync::oneshot::channel::<()>();
+        let stalled = tokio::spawn(ConnectionTask::new(async move {
+            // Registers its waker with the queue, then waits elsewhere.
+            let first = futures_util::poll!(subscription.next());
+            assert!(first.is_pending(), "no event yet");
+            let _ = stuck.await;
+            drop(subscription);
+        }));
+        tokio::task::yield_now().await;
+        std::io::Write::write_all(
+            &mut &client,
+            b"POST /topics/t HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+        )
+        .unwrap();
+        let (routes, stats, token) = (Publishing(hub), Stats::default(), CancellationToken::new());
+        let serving = serve(server_side, &routes, &stats, &token, Duration::from_secs(5));
+        let answered = async {
+            let mut client = tokio::net::TcpStream::from_std(client).unwrap();
+            let mut head = [0u8; 12];
+            client.read_exact(&mut head).await.unwrap();
+            head
+        };
+        let head = tokio::select! {
+            head = answered => head,
+            end = serving => panic!("the connection ended first: {end:?}"),
+            () = tokio::time::sleep(Duration::from_secs(10)) => panic!("the answer never came"),
+        };
+        assert_eq!(&head, b"HTTP/1.1 202");
+        stalled.abort();
     }
 }

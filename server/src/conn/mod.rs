@@ -39,6 +39,7 @@ use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
 use crate::demo::monitoring;
+use crate::hub::delivery_first::ConnectionTask;
 use crate::stats::Stats;
 use crate::web::routes;
 use crate::web::App;
@@ -144,7 +145,7 @@ async fn run(
             #[cfg(not(feature = "tls"))]
             Some(never) => match *never {},
             #[cfg(feature = "tls")]
-            Some(tls) => tracker.spawn(panics::contain(
+            Some(tls) => tracker.spawn(ConnectionTask::new(panics::contain(
                 tls::serve(
                     socket,
                     guard,
@@ -154,7 +155,7 @@ async fn run(
                     graceful.watcher(),
                 ),
                 app.stats.clone(),
-            )),
+            ))),
         };
     }
 
@@ -223,7 +224,10 @@ where
     R: ConnectionRoutes,
 {
     let stats = shared.stats.clone();
-    panics::contain(connection(socket, guard, shared, watcher), stats)
+    ConnectionTask::new(panics::contain(
+        connection(socket, guard, shared, watcher),
+        stats,
+    ))
 }
 
 /// [`serve_connection`]'s work, inside its panic boundary.

@@ -28,11 +28,13 @@
 //! | `event_id.rs` | `<epoch>-<seq>` ids |
 //! | `replay.rs` | the replay buffer of each topic, [`StoredEvent`] |
 //! | `queue.rs` | the per-subscriber frame queue, bounded by frames and bytes |
+//! | `delivery_first.rs` | a publish's answer waits for the subscribers it woke to write first |
 //! | `subscription.rs` | [`Subscription`], the subscriber's stream, catching up in steps |
 
 mod builder;
 mod cache;
 mod dedupe;
+pub(crate) mod delivery_first;
 mod error;
 pub(crate) mod event_id;
 mod limits;

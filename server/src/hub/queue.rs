@@ -21,6 +21,8 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
+use super::delivery_first;
+
 /// A drained queue keeps at most this many slots allocated; a burst that
 /// needed more gives the memory back.
 pub const RETAINED_SLOTS: usize = 8;
@@ -43,6 +45,8 @@ struct State {
     /// Cut off for falling behind: the stream ends without draining.
     cut_off: bool,
     waker: Option<Waker>,
+    /// `waker` is a connection task's ([`delivery_first`]).
+    waker_in_connection: bool,
     senders: usize,
     receiver_alive: bool,
 }
@@ -77,6 +81,7 @@ pub fn frame_queue(capacity: usize, max_bytes: usize) -> (QueueSender, QueueRece
             bytes: 0,
             cut_off: false,
             waker: None,
+            waker_in_connection: false,
             senders: 1,
             receiver_alive: true,
         }),
@@ -123,17 +128,18 @@ impl QueueSender {
                 st.frames = VecDeque::new();
                 st.bytes = 0;
                 self.shared.len.store(0, Relaxed);
-                (st.waker.take(), Err(TrySendError::Full))
+                (take_waker(&mut st), Err(TrySendError::Full))
             } else {
                 st.bytes += frame.len();
                 st.frames.push_back(frame);
                 self.shared.len.store(st.frames.len(), Relaxed);
-                (st.waker.take(), Ok(()))
+                (take_waker(&mut st), Ok(()))
             }
         };
         // Woken outside this lock too, so the receiver never wakes into it.
-        if let Some(w) = waker {
-            wakes.0.push(w);
+        if let Some((w, in_connection)) = waker {
+            wakes.connections += usize::from(in_connection);
+            wakes.wakers.push(w);
         }
         result
     }
@@ -144,14 +150,29 @@ impl QueueSender {
 /// after releasing it: a publish to 10,000 subscribers then holds the lock
 /// for the queueing alone, not for 10,000 wake-ups into the runtime, and a
 /// woken task never finds the hub locked by its own wake-up.
+///
+/// It also counts the receivers that are connection tasks, for
+/// [`delivery_first`]: the answer of the publish that wakes them waits for
+/// them to write first.
 #[derive(Debug, Default)]
-pub struct Wakeups(Vec<Waker>);
+pub struct Wakeups {
+    wakers: Vec<Waker>,
+    connections: usize,
+}
 
 impl Wakeups {
     /// Wakes every receiver, first queued first.
     pub fn wake_all(self) {
-        self.0.into_iter().for_each(Waker::wake);
+        // Before the wake-ups: a woken subscriber may run (and finish its
+        // poll) on another worker at once.
+        delivery_first::note_woken(self.connections);
+        self.wakers.into_iter().for_each(Waker::wake);
     }
+}
+
+/// The receiver's waker, and whether a connection's task registered it.
+fn take_waker(st: &mut State) -> Option<(Waker, bool)> {
+    st.waker.take().map(|w| (w, st.waker_in_connection))
 }
 
 impl Clone for QueueSender {
@@ -209,6 +230,7 @@ impl QueueReceiver {
             Some(w) if w.will_wake(cx.waker()) => {}
             slot => *slot = Some(cx.waker().clone()),
         }
+        st.waker_in_connection = delivery_first::in_connection();
         Poll::Pending
     }
 }
@@ -239,6 +261,7 @@ impl Drop for QueueReceiver {
 mod tests {
     use super::*;
     use futures_util::task::noop_waker_ref;
+    use std::future::Future;
 
     fn frame(n: u8) -> Bytes {
         Bytes::from(vec![n])
@@ -329,6 +352,28 @@ mod tests {
         tx.try_send(frame(2)).unwrap();
         drop(tx);
         assert_eq!(recv.await.unwrap(), vec![frame(1), frame(2)]);
+    }
+
+    /// Only a connection task's receiver counts for
+    /// [`delivery_first`]: its answer waits for those alone.
+    #[test]
+    fn counts_the_receivers_that_are_connection_tasks() {
+        let (in_connection, mut rx_a) = frame_queue(4, 1024);
+        let (elsewhere, mut rx_b) = frame_queue(4, 1024);
+        let registered = std::pin::pin!(delivery_first::ConnectionTask::new(std::future::poll_fn(
+            |cx| rx_a.poll_recv(cx).map(|_| ())
+        )));
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert!(registered.poll(&mut cx).is_pending());
+        assert!(rx_b.poll_recv(&mut cx).is_pending());
+
+        let mut wakes = Wakeups::default();
+        in_connection
+            .try_send_deferred(frame(1), &mut wakes)
+            .unwrap();
+        elsewhere.try_send_deferred(frame(2), &mut wakes).unwrap();
+        assert_eq!(wakes.wakers.len(), 2, "both are woken");
+        assert_eq!(wakes.connections, 1, "one of them is a connection's");
     }
 
     #[test]
