@@ -342,6 +342,38 @@ mod delivery_first_tests {
         );
     }
 
+    /// A publish to more than [`MAX_WOKEN`] connections answers first: its
+    /// subscribers all find the answer written.
+    #[tokio::test]
+    async fn a_publish_to_many_connections_answers_first() {
+        use crate::hub::delivery_first::MAX_WOKEN;
+        let hub = Hub::new();
+        let (client, server_side) = publisher().await;
+        let mut subscribers = Vec::new();
+        for _ in 0..=MAX_WOKEN {
+            let peek = client.try_clone().unwrap();
+            let mut subscription = subscribed(&hub).await;
+            subscribers.push(tokio::spawn(ConnectionTask::new(async move {
+                subscription.next().await.unwrap();
+                answer_written(&peek)
+            })));
+        }
+        tokio::task::yield_now().await;
+        let all = async {
+            let mut answered = Vec::new();
+            for s in subscribers {
+                answered.push(s.await.unwrap());
+            }
+            answered
+        };
+        let answered = publish_while(hub, &client, server_side, tokio::spawn(all)).await;
+        assert_eq!(
+            answered,
+            vec![true; MAX_WOKEN + 1],
+            "some ran before the answer"
+        );
+    }
+
     /// A subscriber that is not one of the server's connections (a stream
     /// in a user's own app) does not hold the answer back.
     #[tokio::test]
