@@ -7,11 +7,14 @@
 //! alone costs tens of microseconds (the kernel delivers into the receiving
 //! socket, and wakes its reader, inside the sender's system call), so every
 //! event waited for its own publish's answer. Measured with `pushwire-bench
-//! --scenarios single` (one subscriber, 2,000 events/s; three alternating
-//! runs each): median latency 165–175 µs answering first, 121–127 µs with
+//! --scenarios single` (one subscriber, 2,000 events/s; 15 alternating
+//! runs each): median latency 160–179 µs answering first, 117–131 µs with
 //! the subscriber first; `perf stat` of the server over 2 s: the same
-//! system calls (8,002 `sendto`, 4,136 `epoll_wait` against 8,009 and
-//! 4,134) and no extra `futex` (16 against 26).
+//! system calls (about 8,000 `sendto` and 4,130 `epoll_wait`), 32–42
+//! `futex` calls against 12–20. The p99 moved less reliably: the event and
+//! the answer now leave back to back, and on two shared cores the load
+//! generator's two threads then wait for a core more often (BENCHMARKS.md,
+//! *Where pushwire is behind*).
 //!
 //! How, without the scheduler's help: `tokio::task::yield_now` after a
 //! publish gave the same order, but a yielding task makes its worker look
