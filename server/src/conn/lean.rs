@@ -9,8 +9,8 @@
 //!   its response written straight to the socket
 //!   ([`response`](super::response)): sized bodies with `Content-Length`
 //!   (head and body in one write), streams with chunked encoding (or until
-//!   close for HTTP/1.0). A publish's answer waits until the connections it
-//!   woke have written the event
+//!   close for HTTP/1.0). A publish that wakes a few connections (at most
+//!   16) is answered after they have run, so its event leaves first
 //!   ([`delivery_first`](crate::hub::delivery_first)). While a stream is
 //!   open, the connection holds only the stream's own state; a read of a few
 //!   bytes on the stack notices a client that hangs up.
