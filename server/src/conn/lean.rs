@@ -291,12 +291,12 @@ mod delivery_first_tests {
         }
     }
 
-    /// Serves one publish on `server_side` until `subscriber` finishes.
+    /// Serves one publish on `server_side` until `watch` finishes.
     async fn publish_while<T>(
         hub: Hub,
         client: &std::net::TcpStream,
         server_side: TcpStream,
-        subscriber: tokio::task::JoinHandle<T>,
+        watch: impl Future<Output = T>,
     ) -> T {
         std::io::Write::write_all(
             &mut &*client,
@@ -306,7 +306,7 @@ mod delivery_first_tests {
         let (routes, stats, token) = (Publishing(hub), Stats::default(), CancellationToken::new());
         let serving = serve(server_side, &routes, &stats, &token, Duration::from_secs(5));
         tokio::select! {
-            seen = subscriber => seen.unwrap(),
+            seen = watch => seen,
             end = serving => panic!("the connection ended first: {end:?}"),
         }
     }
@@ -331,7 +331,9 @@ mod delivery_first_tests {
             (event, answer_written(&peek))
         }));
         tokio::task::yield_now().await; // it now waits for its event
-        let (event, answered) = publish_while(hub, &client, server_side, subscriber).await;
+        let (event, answered) = publish_while(hub, &client, server_side, subscriber)
+            .await
+            .unwrap();
         assert!(
             String::from_utf8_lossy(&event).contains("data: 1\n"),
             "{event:?}"
@@ -366,7 +368,9 @@ mod delivery_first_tests {
             }
             answered
         };
-        let answered = publish_while(hub, &client, server_side, tokio::spawn(all)).await;
+        let answered = publish_while(hub, &client, server_side, tokio::spawn(all))
+            .await
+            .unwrap();
         assert_eq!(
             answered,
             vec![true; MAX_WOKEN + 1],
@@ -387,7 +391,9 @@ mod delivery_first_tests {
             answer_written(&peek)
         });
         tokio::task::yield_now().await;
-        let answered = publish_while(hub, &client, server_side, subscriber).await;
+        let answered = publish_while(hub, &client, server_side, subscriber)
+            .await
+            .unwrap();
         assert!(
             answered,
             "the answer waited for a task that is no connection"
@@ -410,24 +416,16 @@ mod delivery_first_tests {
             drop(subscription);
         }));
         tokio::task::yield_now().await;
-        std::io::Write::write_all(
-            &mut &client,
-            b"POST /topics/t HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
-        )
-        .unwrap();
-        let (routes, stats, token) = (Publishing(hub), Stats::default(), CancellationToken::new());
-        let serving = serve(server_side, &routes, &stats, &token, Duration::from_secs(5));
-        let answered = async {
-            let mut client = tokio::net::TcpStream::from_std(client).unwrap();
+        let reader = client.try_clone().unwrap();
+        let answered = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut reader = tokio::net::TcpStream::from_std(reader).unwrap();
             let mut head = [0u8; 12];
-            client.read_exact(&mut head).await.unwrap();
+            reader.read_exact(&mut head).await.unwrap();
             head
-        };
-        let head = tokio::select! {
-            head = answered => head,
-            end = serving => panic!("the connection ended first: {end:?}"),
-            () = tokio::time::sleep(Duration::from_secs(10)) => panic!("the answer never came"),
-        };
+        });
+        let head = publish_while(hub, &client, server_side, answered)
+            .await
+            .expect("the answer never came");
         assert_eq!(&head, b"HTTP/1.1 202");
         stalled.abort();
     }
