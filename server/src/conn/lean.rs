@@ -242,15 +242,74 @@ mod delivery_first_tests {
     //! thread as on a worker, with real sockets. A subscriber here is a task
     //! that looks at the publisher's socket (without reading) when its
     //! event arrives: it sees whether the answer was already written.
+    //!
+    //! Each test runs in a process of its own ([`alone!`]): the gates are
+    //! process-wide and the end of *any* connection task's poll opens them.
+    //! In a server that only lets an answer out early, but a test starting
+    //! servers on another thread of this binary would reorder what the
+    //! order test asserts (it failed that way in CI) or release an answer
+    //! the release tests expect their own subscriber to release.
     use super::*;
     use crate::hub::delivery_first::ConnectionTask;
     use crate::hub::{Hub, Subscription};
     use futures_util::StreamExt;
 
+    /// `alone! { fn name() { body } }`: a test whose async body runs on a
+    /// current-thread runtime in a child process running only that test.
+    macro_rules! alone {
+        ($(#[doc = $doc:literal])* fn $name:ident() $body:block) => {
+            $(#[doc = $doc])*
+            #[test]
+            fn $name() {
+                run_alone(stringify!($name), async move $body);
+            }
+        };
+    }
+
+    /// Runs `body` when this process was started for `test` alone, and
+    /// otherwise starts this test binary again for it and checks that
+    /// exactly that one test ran and passed.
+    fn run_alone(test: &str, body: impl Future<Output = ()>) {
+        const ALONE: &str = "PUSHWIRE_TEST_ALONE";
+        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+        let name = format!("{module}::{test}");
+        if std::env::var(ALONE).is_ok_and(|v| v == name) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            return runtime.block_on(body);
+        }
+        let run = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name.as_str(), "--exact", "--test-threads=1"])
+            .env(ALONE, &name)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success() && out.contains("test result: ok. 1 passed"),
+            "{name}, run alone:\n{out}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+
     /// A service (the routes' shape) that publishes one event to topic `t`
-    /// of its hub per request and answers 202.
+    /// of its hub per request and answers 202; when given a task, it aborts
+    /// that task right after the publish (before the task can run).
     #[derive(Clone)]
-    struct Publishing(Hub);
+    struct Publishing {
+        hub: Hub,
+        abort_after: Option<tokio::task::AbortHandle>,
+    }
+
+    impl Publishing {
+        fn to(hub: Hub) -> Self {
+            Publishing {
+                hub,
+                abort_after: None,
+            }
+        }
+    }
 
     impl tower_service::Service<Request<Full<Bytes>>> for Publishing {
         type Response = Response;
@@ -266,10 +325,13 @@ mod delivery_first_tests {
 
         fn call(&mut self, _req: Request<Full<Bytes>>) -> Self::Future {
             let mut res = Response::default();
-            *res.status_mut() = match self.0.publish("t", "note", &1) {
+            *res.status_mut() = match self.hub.publish("t", "note", &1) {
                 Ok(_) => StatusCode::ACCEPTED,
                 Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
             };
+            if let Some(task) = &self.abort_after {
+                task.abort();
+            }
             std::future::ready(Ok(res))
         }
     }
@@ -293,7 +355,7 @@ mod delivery_first_tests {
 
     /// Serves one publish on `server_side` until `watch` finishes.
     async fn publish_while<T>(
-        hub: Hub,
+        routes: Publishing,
         client: &std::net::TcpStream,
         server_side: TcpStream,
         watch: impl Future<Output = T>,
@@ -303,7 +365,7 @@ mod delivery_first_tests {
             b"POST /topics/t HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
         )
         .unwrap();
-        let (routes, stats, token) = (Publishing(hub), Stats::default(), CancellationToken::new());
+        let (stats, token) = (Stats::default(), CancellationToken::new());
         let serving = serve(server_side, &routes, &stats, &token, Duration::from_secs(5));
         tokio::select! {
             seen = watch => seen,
@@ -318,115 +380,123 @@ mod delivery_first_tests {
         subscription
     }
 
-    /// A connection's subscriber writes its event before the publish's
-    /// answer goes out (answering first, the answer is there every time).
-    #[tokio::test]
-    async fn a_connection_woken_by_a_publish_runs_before_the_answer_is_written() {
-        let hub = Hub::new();
-        let (client, server_side) = publisher().await;
-        let peek = client.try_clone().unwrap();
-        let mut subscription = subscribed(&hub).await;
-        let subscriber = tokio::spawn(ConnectionTask::new(async move {
-            let event = subscription.next().await.unwrap();
-            (event, answer_written(&peek))
-        }));
-        tokio::task::yield_now().await; // it now waits for its event
-        let (event, answered) = publish_while(hub, &client, server_side, subscriber)
-            .await
-            .unwrap();
-        assert!(
-            String::from_utf8_lossy(&event).contains("data: 1\n"),
-            "{event:?}"
-        );
-        assert!(
-            !answered,
-            "the answer was written before the subscriber ran"
-        );
-    }
-
-    /// A publish to more than [`MAX_WOKEN`] connections answers first: its
-    /// subscribers all find the answer written.
-    #[tokio::test]
-    async fn a_publish_to_many_connections_answers_first() {
-        use crate::hub::delivery_first::MAX_WOKEN;
-        let hub = Hub::new();
-        let (client, server_side) = publisher().await;
-        let mut subscribers = Vec::new();
-        for _ in 0..=MAX_WOKEN {
-            let peek = client.try_clone().unwrap();
-            let mut subscription = subscribed(&hub).await;
-            subscribers.push(tokio::spawn(ConnectionTask::new(async move {
-                subscription.next().await.unwrap();
-                answer_written(&peek)
-            })));
-        }
-        tokio::task::yield_now().await;
-        let all = async {
-            let mut answered = Vec::new();
-            for s in subscribers {
-                answered.push(s.await.unwrap());
-            }
-            answered
-        };
-        let answered = publish_while(hub, &client, server_side, tokio::spawn(all))
-            .await
-            .unwrap();
-        assert_eq!(
-            answered,
-            vec![true; MAX_WOKEN + 1],
-            "some ran before the answer"
-        );
-    }
-
-    /// A subscriber that is not one of the server's connections (a stream
-    /// in a user's own app) does not hold the answer back.
-    #[tokio::test]
-    async fn a_subscriber_outside_the_connections_does_not_hold_the_answer() {
-        let hub = Hub::new();
-        let (client, server_side) = publisher().await;
-        let peek = client.try_clone().unwrap();
-        let mut subscription = subscribed(&hub).await;
-        let subscriber = tokio::spawn(async move {
-            subscription.next().await.unwrap();
-            answer_written(&peek)
-        });
-        tokio::task::yield_now().await;
-        let answered = publish_while(hub, &client, server_side, subscriber)
-            .await
-            .unwrap();
-        assert!(
-            answered,
-            "the answer waited for a task that is no connection"
-        );
-    }
-
-    /// A woken connection that does not read its queue (its client is slow:
-    /// it waits to write something else) releases the answer all the same.
-    #[tokio::test]
-    async fn a_woken_connection_that_reads_nothing_releases_the_answer() {
-        let hub = Hub::new();
-        let (client, server_side) = publisher().await;
-        let mut subscription = subscribed(&hub).await;
-        let (_never, stuck) = tokio::sync::oneshot::channel::<()>();
-        let stalled = tokio::spawn(ConnectionTask::new(async move {
-            // Registers its waker with the queue, then waits elsewhere.
-            let first = futures_util::poll!(subscription.next());
-            assert!(first.is_pending(), "no event yet");
-            let _ = stuck.await;
-            drop(subscription);
-        }));
-        tokio::task::yield_now().await;
+    /// The first 12 bytes the publisher's client reads, within 10 s.
+    async fn answer_head(client: &std::net::TcpStream) -> [u8; 12] {
         let reader = client.try_clone().unwrap();
-        let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        let read = async {
             let mut reader = tokio::net::TcpStream::from_std(reader).unwrap();
             let mut head = [0u8; 12];
             reader.read_exact(&mut head).await.unwrap();
             head
-        });
-        let head = publish_while(hub, &client, server_side, answered)
+        };
+        tokio::time::timeout(Duration::from_secs(10), read)
             .await
-            .expect("the answer never came");
-        assert_eq!(&head, b"HTTP/1.1 202");
-        stalled.abort();
+            .expect("the answer never came")
+    }
+
+    alone! {
+        /// A connection's subscriber writes its event before the publish's
+        /// answer goes out (answering first, the answer is there every time).
+        fn a_connection_woken_by_a_publish_runs_before_the_answer_is_written() {
+            let hub = Hub::new();
+            let (client, server_side) = publisher().await;
+            let peek = client.try_clone().unwrap();
+            let mut subscription = subscribed(&hub).await;
+            let subscriber = tokio::spawn(ConnectionTask::new(async move {
+                let event = subscription.next().await.unwrap();
+                (event, answer_written(&peek))
+            }));
+            tokio::task::yield_now().await; // it now waits for its event
+            let routes = Publishing::to(hub);
+            let (event, answered) = publish_while(routes, &client, server_side, subscriber)
+                .await
+                .unwrap();
+            assert!(
+                String::from_utf8_lossy(&event).contains("data: 1\n"),
+                "{event:?}"
+            );
+            assert!(!answered, "the answer was written before the subscriber ran");
+        }
+    }
+
+    alone! {
+        /// A publish to more than [`MAX_WOKEN`] connections answers first:
+        /// its subscribers all find the answer written.
+        fn a_publish_to_many_connections_answers_first() {
+            use crate::hub::delivery_first::MAX_WOKEN;
+            let hub = Hub::new();
+            let (client, server_side) = publisher().await;
+            let mut subscribers = Vec::new();
+            for _ in 0..=MAX_WOKEN {
+                let peek = client.try_clone().unwrap();
+                let mut subscription = subscribed(&hub).await;
+                subscribers.push(tokio::spawn(ConnectionTask::new(async move {
+                    subscription.next().await.unwrap();
+                    answer_written(&peek)
+                })));
+            }
+            tokio::task::yield_now().await;
+            let all = async {
+                let mut answered = Vec::new();
+                for s in subscribers {
+                    answered.push(s.await.unwrap());
+                }
+                answered
+            };
+            let routes = Publishing::to(hub);
+            let answered = publish_while(routes, &client, server_side, tokio::spawn(all))
+                .await
+                .unwrap();
+            assert_eq!(
+                answered,
+                vec![true; MAX_WOKEN + 1],
+                "some ran before the answer"
+            );
+        }
+    }
+
+    alone! {
+        /// A subscriber that is not one of the server's connections (a
+        /// stream in a user's own app) does not hold the answer back.
+        fn a_subscriber_outside_the_connections_does_not_hold_the_answer() {
+            let hub = Hub::new();
+            let (client, server_side) = publisher().await;
+            let peek = client.try_clone().unwrap();
+            let mut subscription = subscribed(&hub).await;
+            let subscriber = tokio::spawn(async move {
+                subscription.next().await.unwrap();
+                answer_written(&peek)
+            });
+            tokio::task::yield_now().await;
+            let routes = Publishing::to(hub);
+            let answered = publish_while(routes, &client, server_side, subscriber)
+                .await
+                .unwrap();
+            assert!(answered, "the answer waited for a task that is no connection");
+        }
+    }
+
+    alone! {
+        /// A woken connection that does not read its queue (its client is
+        /// slow: it waits to write something else) releases the answer all
+        /// the same.
+        fn a_woken_connection_that_reads_nothing_releases_the_answer() {
+            let hub = Hub::new();
+            let (client, server_side) = publisher().await;
+            let mut subscription = subscribed(&hub).await;
+            let (_never, stuck) = tokio::sync::oneshot::channel::<()>();
+            let stalled = tokio::spawn(ConnectionTask::new(async move {
+                // Registers its waker with the queue, then waits elsewhere.
+                let first = futures_util::poll!(subscription.next());
+                assert!(first.is_pending(), "no event yet");
+                let _ = stuck.await;
+                drop(subscription);
+            }));
+            tokio::task::yield_now().await;
+            let routes = Publishing::to(hub);
+            let head = publish_while(routes, &client, server_side, answer_head(&client)).await;
+            assert_eq!(&head, b"HTTP/1.1 202");
+            stalled.abort();
+        }
     }
 }
