@@ -499,4 +499,26 @@ mod delivery_first_tests {
             stalled.abort();
         }
     }
+
+    alone! {
+        /// A woken connection whose task is dropped before it runs (aborted,
+        /// or its runtime shutting down) releases the answer too.
+        fn a_woken_connection_dropped_before_it_runs_releases_the_answer() {
+            let hub = Hub::new();
+            let (client, server_side) = publisher().await;
+            let mut subscription = subscribed(&hub).await;
+            let subscriber = tokio::spawn(ConnectionTask::new(async move {
+                subscription.next().await.unwrap();
+            }));
+            tokio::task::yield_now().await; // it now waits for its event
+            let routes = Publishing {
+                hub,
+                abort_after: Some(subscriber.abort_handle()),
+            };
+            let head = publish_while(routes, &client, server_side, answer_head(&client)).await;
+            assert_eq!(&head, b"HTTP/1.1 202");
+            let end = subscriber.await.expect_err("the subscriber was aborted");
+            assert!(end.is_cancelled(), "{end}");
+        }
+    }
 }

@@ -38,7 +38,8 @@
 //! Why it cannot hang: an answer waits only when it woke a connection's
 //! task, tokio polls every woken task, and the end of *any* connection
 //! task's poll, on any thread, opens every gate already listed (so an
-//! answer may go out a little early, never late). The gate is listed
+//! answer may go out a little early, never late); so does a connection
+//! task dropped without being polled (aborted, or its runtime shut down). The gate is listed
 //! before the wake-up, so even a subscriber already running on another
 //! worker opens it. A subscriber whose client is slow (its task blocked on
 //! a write, not reading its queue) is polled all the same. A subscriber
@@ -136,6 +137,15 @@ pin_project_lite::pin_project! {
     pub(crate) struct ConnectionTask<F> {
         #[pin]
         task: F,
+    }
+
+    impl<F> PinnedDrop for ConnectionTask<F> {
+        /// A task dropped instead of polled (aborted after a publish woke
+        /// it, or its runtime shutting down) opens the gates as its poll
+        /// would have: on an otherwise idle server no other poll might.
+        fn drop(_this: Pin<&mut Self>) {
+            open_gates();
+        }
     }
 }
 
