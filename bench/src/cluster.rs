@@ -24,7 +24,7 @@ use crate::loadgen::{
     Publisher, Shared,
 };
 use crate::scenarios::{DRAIN_TIMEOUT, RAMP_TIMEOUT};
-use crate::target::{Kind, Nats, Target};
+use crate::target::{free_addrs, Kind, Nats, Target};
 use crate::tls::Transport;
 use crate::workers::{CrowdCounts, WorkerCrowd};
 
@@ -137,18 +137,11 @@ pub struct ClusterReport {
     pub storm: ClusterStorm,
 }
 
-/// Ports of the cluster's nodes: their own range, away from the other scenarios'.
-fn node_addr(i: usize) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 45_000 + i as u16))
-}
-
-fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
-}
-
-/// Runs the three parts; `single_addr` is where the one-node baseline listens.
-pub async fn run(p: &ClusterParams, single_addr: SocketAddr) -> Result<ClusterReport, String> {
+/// Runs the three parts.
+pub async fn run(p: &ClusterParams) -> Result<ClusterReport, String> {
+    let mut addrs = free_addrs(p.nodes + 2)?;
+    let (single_addr, nats_addr) = (addrs.remove(0), addrs.remove(0));
+    let node_addrs = addrs;
     // The baseline first, on a machine with nothing else running.
     eprintln!(
         "bench: cluster, latency baseline: {} subscribers on one node without NATS",
@@ -165,12 +158,12 @@ pub async fn run(p: &ClusterParams, single_addr: SocketAddr) -> Result<ClusterRe
     single.stop().await;
     let baseline = baseline?;
 
-    let nats = Nats::start(free_port()?).await?;
+    let nats = Nats::start(nats_addr.port()).await?;
     let mut nodes = Vec::new();
-    for i in 0..p.nodes {
+    for (i, addr) in node_addrs.into_iter().enumerate() {
         let name = format!("node-{}", i + 1);
-        match Target::start_node(node_addr(i), p.per_node, &nats.url, &name).await {
-            Ok(node) => nodes.push((name, node_addr(i), node)),
+        match Target::start_node(addr, p.per_node, &nats.url, &name).await {
+            Ok(node) => nodes.push((name, addr, node)),
             Err(e) => {
                 for (_, _, node) in nodes {
                     node.stop().await;

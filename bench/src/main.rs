@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::target::Kind;
+use crate::target::{free_addr, Kind};
 
 #[derive(Debug, Parser)]
 #[command(name = "pushwire-bench", about = "pushwire against peer SSE servers")]
@@ -169,11 +169,7 @@ impl TlsParams {
 /// The TLS scenario: a test certificate made now, then connections held
 /// and fan-out over plaintext (the baseline), HTTP/1.1 over TLS and HTTP/2
 /// over TLS, on pushwire and the axum peer (those of `kinds`).
-async fn run_tls(
-    cli: &Cli,
-    kinds: &[Kind],
-    next: &mut impl FnMut(Kind) -> SocketAddr,
-) -> Result<String, String> {
+async fn run_tls(cli: &Cli, kinds: &[Kind]) -> Result<String, String> {
     let p = TlsParams::for_cli(cli);
     let kinds: Vec<Kind> = TLS_SERVERS
         .into_iter()
@@ -204,7 +200,7 @@ async fn run_tls(
                     t.name()
                 );
                 let row =
-                    scenarios::connections_over(kind, next(kind), p.connections, t, &args_for(t))
+                    scenarios::connections_over(kind, free_addr()?, p.connections, t, &args_for(t))
                         .await?;
                 held.push(report::Over {
                     transport: t.name(),
@@ -222,7 +218,7 @@ async fn run_tls(
                             kind.name(),
                             t.name()
                         );
-                        let addr = next(kind);
+                        let addr = free_addr()?;
                         let args = args_for(t);
                         let row = scenarios::fan_out_over(
                             kind,
@@ -293,17 +289,6 @@ impl Params {
     }
 }
 
-/// Each server gets its own port, so a slow TIME_WAIT never collides.
-fn addr_for(kind: Kind, round: u16) -> SocketAddr {
-    let base = match kind {
-        Kind::Pushwire => 41_000,
-        Kind::Axum => 42_000,
-        Kind::Warp => 43_000,
-        Kind::Hyperlane => 44_000,
-    };
-    SocketAddr::from(([127, 0, 0, 1], base + round))
-}
-
 /// Versions of the crates the servers are built on, from `Cargo.lock` (the
 /// benchmark runs from the repository root).
 fn versions() -> String {
@@ -362,11 +347,6 @@ async fn run(cli: Cli) -> Result<(), String> {
     if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
         eprintln!("bench: open-file limit {limit}");
     }
-    let mut round = 0u16;
-    let mut next = |kind| {
-        round += 1;
-        addr_for(kind, round)
-    };
 
     let mut held = Vec::new();
     for &kind in kinds.iter().filter(|_| wants("held")) {
@@ -375,7 +355,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             p.connections,
             kind.name()
         );
-        held.push(scenarios::connections(kind, next(kind), p.connections).await?);
+        held.push(scenarios::connections(kind, free_addr()?, p.connections).await?);
     }
     let mut fan = Vec::new();
     for &subs in p.fan_out_subscribers.iter().filter(|_| wants("fan-out")) {
@@ -385,7 +365,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     "bench: fan-out, {subs} subscribers at {rate}/s on {}",
                     kind.name()
                 );
-                fan.push(scenarios::fan_out(kind, next(kind), subs, rate, p.fan_out_secs).await?);
+                fan.push(scenarios::fan_out(kind, free_addr()?, subs, rate, p.fan_out_secs).await?);
             }
         }
     }
@@ -401,7 +381,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 kind.name()
             );
             rounds[i]
-                .push(scenarios::single_client(kind, next(kind), p.single_client_events).await?);
+                .push(scenarios::single_client(kind, free_addr()?, p.single_client_events).await?);
         }
     }
     let single: Vec<scenarios::Latency> = rounds
@@ -419,16 +399,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             p.storm_clients,
             kind.name()
         );
-        storm.push(scenarios::reconnect_storm(kind, next(kind), p.storm_clients).await?);
+        storm.push(scenarios::reconnect_storm(kind, free_addr()?, p.storm_clients).await?);
     }
     let tls_section = if wants("tls") {
-        Some(run_tls(&cli, &kinds, &mut next).await?)
+        Some(run_tls(&cli, &kinds).await?)
     } else {
         None
     };
     let cluster_section = if wants("cluster") {
         let cp = cluster::ClusterParams::new(cli.quick, cli.full);
-        let measured = cluster::run(&cp, next(Kind::Pushwire)).await?;
+        let measured = cluster::run(&cp).await?;
         Some(report::cluster_section(
             &measured,
             &cli.command_line,
@@ -445,7 +425,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         sp.rounds = cli.rounds.unwrap_or(sp.rounds).max(1);
         sp.secs = cli.secs.unwrap_or(sp.secs).max(1);
-        let runs = sweep::run(&sp, &kinds, &mut next).await?;
+        let runs = sweep::run(&sp, &kinds).await?;
         let svg_path = cli.out.replace(".md", "-sweep.svg");
         std::fs::write(&svg_path, sweep::svg(&runs))
             .map_err(|e| format!("cannot write {svg_path}: {e}"))?;

@@ -21,7 +21,7 @@ use crate::loadgen::{
     on_publisher_thread, publish_paced, wait_until, warm_up, Payload, Publisher, Shared, Stamped,
 };
 use crate::scenarios::Crowd;
-use crate::target::{cpu_seconds_of, Kind, Target};
+use crate::target::{cpu_seconds_of, free_addr, Kind, Target};
 
 /// The heading of the sweep section, which `report::splice_section` looks for.
 pub const HEADING: &str = "## 7. Rate sweep and the floor";
@@ -264,12 +264,8 @@ pub async fn run_once(
 }
 
 /// Every point, in rounds: each round runs every server and then the
-/// floor once, so their runs alternate. `next` gives a server its address.
-pub async fn run(
-    p: &SweepParams,
-    kinds: &[Kind],
-    next: &mut dyn FnMut(Kind) -> SocketAddr,
-) -> Result<Vec<Run>, String> {
+/// floor once, so their runs alternate.
+pub async fn run(p: &SweepParams, kinds: &[Kind]) -> Result<Vec<Run>, String> {
     let whos: Vec<Who> = kinds
         .iter()
         .map(|&k| Who::Server(k))
@@ -280,7 +276,7 @@ pub async fn run(
         for round in 1..=p.rounds {
             for &who in &whos {
                 let addr = match who {
-                    Who::Server(kind) => next(kind),
+                    Who::Server(_) => free_addr()?,
                     Who::Floor => SocketAddr::from(([127, 0, 0, 1], 0)),
                 };
                 let run = run_once(who, addr, subscribers, rate, p.secs, round).await?;
