@@ -106,17 +106,25 @@ pub fn fan_out_table(rows: &[FanOut]) -> String {
 }
 
 pub fn latency_table(rows: &[Latency]) -> String {
-    let mut out =
-        String::from("| server | events | delivered | p50 | p99 |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| server | events | delivered | p50 | p99 | steal | every round: p99 (steal) |\n|---|---|---|---|---|---|---|\n",
+    );
     for r in rows {
+        let every: Vec<String> = r
+            .rounds
+            .iter()
+            .map(|&(p99, steal)| format!("{} ({steal:.1}%)", us(p99)))
+            .collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {:.1}% | {} |",
             r.kind.name(),
             r.events,
             r.delivered,
             us(r.p50),
-            us(r.p99)
+            us(r.p99),
+            r.steal_percent,
+            every.join(", ")
         );
     }
     let (o, p) = best(rows, |r| r.kind, |r| r.p50 as f64, false);
@@ -570,6 +578,26 @@ pub(crate) fn assert_splices_section(heading: &str, prior: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_single_client_row_shows_every_round_with_its_steal() {
+        let row = Latency {
+            kind: Kind::Pushwire,
+            events: 10_000,
+            delivered: 10_000,
+            p50: 135,
+            p99: 588,
+            steal_percent: 0.94,
+            rounds: vec![(4_379, 2.4), (588, 0.94), (13_300, 3.04)],
+        };
+        let table = latency_table(&[row]);
+        assert!(
+            table.contains(
+                "| pushwire | 10000 | 10000 | 135 µs | 588 µs | 0.9% | 4379 µs (2.4%), 588 µs (0.9%), 13.3 ms (3.0%) |\n"
+            ),
+            "{table}"
+        );
+    }
 
     #[test]
     fn the_cluster_section_is_replaced_inserted_or_kept() {

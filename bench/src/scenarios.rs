@@ -14,7 +14,7 @@ use crate::loadgen::{
     on_publisher_thread, publish_paced, spawn_subscribers, wait_until, warm_up, Progress,
     Publisher, Shared,
 };
-use crate::target::{Kind, Target};
+use crate::target::{CpuTicks, Kind, Target};
 use crate::tls::Transport;
 use crate::workers::{CrowdCounts, WorkerCrowd};
 
@@ -211,12 +211,20 @@ pub struct Latency {
     pub delivered: u64,
     pub p50: u64,
     pub p99: u64,
+    /// The share of the machine's CPU time the hypervisor gave to other
+    /// guests during the run, in %: a stolen millisecond delays every event
+    /// in flight, so a round's p99 is comparable only at similar steal.
+    pub steal_percent: f64,
+    /// Every round of this server, in order, as (p99, steal %): filled in
+    /// for the round the report shows.
+    pub rounds: Vec<(u64, f64)>,
 }
 
 /// Publishing pace of the single-client scenario: fast, without queueing.
 pub const SINGLE_CLIENT_RATE: u64 = 2_000;
 
 pub async fn single_client(kind: Kind, addr: SocketAddr, events: u64) -> Result<Latency, String> {
+    let before = CpuTicks::now();
     let r = fan_out(
         kind,
         addr,
@@ -231,6 +239,8 @@ pub async fn single_client(kind: Kind, addr: SocketAddr, events: u64) -> Result<
         delivered: r.delivered,
         p50: r.p50,
         p99: r.p99,
+        steal_percent: CpuTicks::now().steal_percent_since(before),
+        rounds: Vec::new(),
     })
 }
 

@@ -289,6 +289,46 @@ impl Nats {
     }
 }
 
+/// The machine's CPU time so far, and how much of it the hypervisor gave
+/// to other guests ("steal", the 8th figure of `/proc/stat`'s `cpu` line),
+/// in clock ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CpuTicks {
+    total: u64,
+    steal: u64,
+}
+
+impl CpuTicks {
+    /// Now (zero where `/proc/stat` cannot be read).
+    pub fn now() -> CpuTicks {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        CpuTicks::parse(stat.lines().next().unwrap_or_default())
+    }
+
+    fn parse(cpu_line: &str) -> CpuTicks {
+        let figures: Vec<u64> = cpu_line
+            .split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        CpuTicks {
+            total: figures.iter().sum(),
+            steal: figures.get(7).copied().unwrap_or(0),
+        }
+    }
+
+    /// The share of the machine's CPU time stolen since `earlier`, in %.
+    pub fn steal_percent_since(self, earlier: CpuTicks) -> f64 {
+        let total = self.total.saturating_sub(earlier.total);
+        let steal = self.steal.saturating_sub(earlier.steal);
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * steal as f64 / total as f64
+        }
+    }
+}
+
 /// utime + stime of process `pid` in seconds, from `/proc/PID/stat`.
 pub(crate) fn cpu_seconds_of(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -323,6 +363,14 @@ pub(crate) fn clock_ticks_per_second() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steal_is_the_eighth_figure_of_the_cpu_line_over_all_of_them() {
+        let before = CpuTicks::parse("cpu  100 0 50 800 0 0 0 10 0 0");
+        let after = CpuTicks::parse("cpu  160 0 80 880 0 0 0 40 0 0");
+        assert_eq!(after.steal_percent_since(before), 100.0 * 30.0 / 200.0);
+        assert_eq!(after.steal_percent_since(after), 0.0);
+    }
 
     #[test]
     fn free_addresses_are_distinct_and_free() {
