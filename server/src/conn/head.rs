@@ -14,6 +14,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri, Version};
 use http_body_util::Full;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 /// Largest request head (request line and headers) accepted, in bytes.
@@ -42,21 +43,21 @@ pub(crate) enum Head {
 
 /// Reads what the socket has into `buf` (making room for at least
 /// `room` bytes); false at end of stream.
-async fn read_more(socket: &TcpStream, buf: &mut BytesMut, room: usize) -> io::Result<bool> {
+///
+/// Through `AsyncRead`, not `readable()` and `try_read`: a read that does
+/// not fill the room tells tokio the socket is drained, so waiting for the
+/// next request makes no system call until epoll reports data. The other
+/// way kept the readiness and paid one `recvfrom` answering `EAGAIN` per
+/// request: `perf stat` of a single-client run, 11,918 `recvfrom` for
+/// 6,000 publishes (hyperlane's server: 6,014).
+async fn read_more(socket: &mut TcpStream, buf: &mut BytesMut, room: usize) -> io::Result<bool> {
     buf.reserve(room);
-    loop {
-        socket.readable().await?;
-        match socket.try_read_buf(buf) {
-            Ok(n) => return Ok(n > 0),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
+    Ok(socket.read_buf(buf).await? > 0)
 }
 
 /// Reads until `buf` holds `len` bytes (a request body); false when the
 /// client ended its stream first.
-async fn read_body(socket: &TcpStream, buf: &mut BytesMut, len: usize) -> io::Result<bool> {
+async fn read_body(socket: &mut TcpStream, buf: &mut BytesMut, len: usize) -> io::Result<bool> {
     while buf.len() < len {
         if !read_more(socket, buf, len - buf.len()).await? {
             return Ok(false);
@@ -67,7 +68,7 @@ async fn read_body(socket: &TcpStream, buf: &mut BytesMut, len: usize) -> io::Re
 
 /// Reads until `buf` holds a complete request head (and, for a request we
 /// serve, its body), and consumes the head.
-pub(crate) async fn read_head(socket: &TcpStream, buf: &mut BytesMut) -> io::Result<Head> {
+pub(crate) async fn read_head(socket: &mut TcpStream, buf: &mut BytesMut) -> io::Result<Head> {
     loop {
         if !buf.is_empty() {
             match parse_head(buf) {
