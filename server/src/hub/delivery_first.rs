@@ -13,8 +13,10 @@
 //! system calls (about 8,000 `sendto` and 4,130 `epoll_wait`), 32–42
 //! `futex` calls against 12–20. The p99 moved less reliably: the event and
 //! the answer now leave back to back, and on two shared cores the load
-//! generator's two threads then wait for a core more often (BENCHMARKS.md,
-//! *Where pushwire is behind*).
+//! generator's two threads then wait for a core more often; on this
+//! virtual machine the hypervisor's steal during those runs rose from a
+//! median 3.4% to 10.6% of the CPU time (BENCHMARKS.md, *Where pushwire is
+//! behind*).
 //!
 //! How, without the scheduler's help: `tokio::task::yield_now` after a
 //! publish gave the same order, but a yielding task makes its worker look
