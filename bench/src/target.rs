@@ -163,7 +163,7 @@ impl Target {
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", kind.name()))?;
         let mut target = Target { child };
-        listening(&mut target.child, addr, kind.name()).await?;
+        listening(&mut target.child, addr, kind.name(), SERVER_START).await?;
         Ok(target)
     }
 
@@ -202,10 +202,21 @@ fn rss_of(pid: Option<u32>) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// Waits up to 5 s until `child` (`name`) accepts connections on `addr`;
-/// says so at once when it exits first (a port taken, a bad flag).
-async fn listening(child: &mut Child, addr: SocketAddr, name: &str) -> Result<(), String> {
-    for _ in 0..200 {
+/// Longest a server may take to start listening.
+const SERVER_START: Duration = Duration::from_secs(5);
+/// Longest `nats-server` may take (it opens its JetStream store first).
+const NATS_START: Duration = Duration::from_secs(10);
+
+/// Waits up to `within` until `child` (`name`) accepts connections on
+/// `addr`; says so at once when it exits first (a port taken, a bad flag).
+async fn listening(
+    child: &mut Child,
+    addr: SocketAddr,
+    name: &str,
+    within: Duration,
+) -> Result<(), String> {
+    const EVERY: Duration = Duration::from_millis(25);
+    for _ in 0..within.as_millis() / EVERY.as_millis() {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
             return Ok(());
         }
@@ -214,7 +225,7 @@ async fn listening(child: &mut Child, addr: SocketAddr, name: &str) -> Result<()
                 "{name} exited ({status}) before listening on {addr}"
             ));
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(EVERY).await;
     }
     Err(format!("{name} did not start listening on {addr}"))
 }
@@ -260,22 +271,19 @@ impl Nats {
             .map_err(|e| {
                 format!("cannot start nats-server ({e}); the cluster scenario needs it (apt-get install nats-server)")
             })?;
-        let nats = Nats {
+        let mut nats = Nats {
             child,
             store,
             url: format!("nats://127.0.0.1:{port}"),
         };
-        for _ in 0..400 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Ok(nats);
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        match listening(&mut nats.child, addr, "nats-server", NATS_START).await {
+            Ok(()) => Ok(nats),
+            Err(e) => {
+                nats.stop().await;
+                Err(e)
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        nats.stop().await;
-        Err("nats-server did not start listening".into())
     }
 
     pub fn rss_bytes(&self) -> u64 {
@@ -387,7 +395,9 @@ mod tests {
     async fn a_server_that_exits_before_listening_is_reported_at_once() {
         let addr = free_addr().unwrap();
         let mut child = Command::new("false").spawn().unwrap();
-        let err = listening(&mut child, addr, "false").await.unwrap_err();
+        let err = listening(&mut child, addr, "false", SERVER_START)
+            .await
+            .unwrap_err();
         assert_eq!(
             err,
             format!("false exited (exit status: 1) before listening on {addr}")
@@ -403,6 +413,8 @@ mod tests {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        listening(&mut child, addr, "sleep").await.unwrap();
+        listening(&mut child, addr, "sleep", SERVER_START)
+            .await
+            .unwrap();
     }
 }
