@@ -117,7 +117,7 @@ pub(crate) async fn serve<R: Routes>(
         // inline their size would stay in the task for the whole stream.
         let head = Box::pin(async {
             tokio::select! {
-                head = tokio::time::timeout(request_timeout, read_head(&mut socket, &mut buf)) => match head {
+                head = tokio::time::timeout(request_timeout, read_head(&socket, &mut buf)) => match head {
                     Ok(head) => head,
                     Err(_) => Ok(Head::TimedOut),
                 },
