@@ -212,10 +212,10 @@ impl Floor {
             .map_err(|e| format!("floor: {e}"))
     }
 
-    /// User + system CPU time in seconds, from /proc (as
-    /// [`Target::cpu_seconds`](crate::target::Target::cpu_seconds) reads it).
-    pub fn cpu_seconds(&self) -> f64 {
-        crate::target::cpu_seconds_of(self.child.id().unwrap_or(0))
+    /// User and system CPU time, from /proc (as
+    /// [`Target::cpu_time`](crate::target::Target::cpu_time) reads it).
+    pub fn cpu_time(&self) -> crate::target::CpuTime {
+        crate::target::cpu_time_of(self.child.id().unwrap_or(0))
     }
 
     pub async fn stop(mut self) {
@@ -235,13 +235,6 @@ mod tests {
             &c[..],
             b"26\r\nid: 246f86d7-5\ndata: {\"t\":1,\"seq\":2}\n\n\r\n"
         );
-    }
-
-    #[test]
-    fn cpu_ticks_are_read_after_the_command_name() {
-        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 7 5 0 0 20 0 1 0";
-        assert_eq!(crate::target::ticks_in_stat(stat), 12);
-        assert_eq!(crate::target::ticks_in_stat(""), 0);
     }
 
     #[tokio::test]

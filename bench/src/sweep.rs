@@ -21,7 +21,7 @@ use crate::loadgen::{
     on_publisher_thread, publish_paced, wait_until, warm_up, Payload, Publisher, Shared, Stamped,
 };
 use crate::scenarios::Crowd;
-use crate::target::{cpu_seconds_of, free_addr, Kind, Target};
+use crate::target::{cpu_seconds_of, free_addr, CpuTicks, CpuTime, Kind, Target};
 
 /// The heading of the sweep section, which `report::splice_section` looks for.
 pub const HEADING: &str = "## 7. Rate sweep and the floor";
@@ -132,9 +132,15 @@ pub struct Run {
     pub duplicates: u64,
     pub deliveries_per_sec: f64,
     pub cpu_us_per_delivery: f64,
+    /// The part of `cpu_us_per_delivery` spent in the kernel (system calls
+    /// and the loopback delivery they do), not in the server's own code.
+    pub kernel_us_per_delivery: f64,
     /// The load generator's (this process's) CPU per delivery: the other
     /// tenant of the two cores, which parses every event.
     pub loadgen_cpu_us_per_delivery: f64,
+    /// The hypervisor's steal during the run (see
+    /// [`CpuTicks`](crate::target::CpuTicks)).
+    pub steal_percent: f64,
     pub p50: u64,
     pub p99: u64,
     pub p999: u64,
@@ -160,10 +166,10 @@ impl Stamped for Under {
 }
 
 impl Under {
-    fn cpu_seconds(&self) -> f64 {
+    fn cpu_time(&self) -> CpuTime {
         match self {
-            Under::Server(target, _) => target.cpu_seconds(),
-            Under::Floor(floor) => floor.cpu_seconds(),
+            Under::Server(target, _) => target.cpu_time(),
+            Under::Floor(floor) => floor.cpu_time(),
         }
     }
 
@@ -222,21 +228,23 @@ pub async fn run_once(
         // Every subscriber has the warm-up event before the measured ones;
         // it is not in the latencies, the deliveries or the CPU time.
         under = warm_up(under, &shared, connected).await?;
-        let cpu0 = under.cpu_seconds();
+        let cpu0 = under.cpu_time();
         let own0 = cpu_seconds_of(std::process::id());
+        let ticks0 = CpuTicks::now();
         let started = Instant::now();
         under = publish_paced(under, 1..=events, Some(rate)).await?;
         let expected = events * connected as u64;
         let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
         wait_until(&shared, deadline, |s| s.delivered.load(Relaxed) >= expected).await;
         let elapsed = started.elapsed().as_secs_f64();
-        let cpu = under.cpu_seconds() - cpu0;
+        let cpu = under.cpu_time().since(cpu0);
         let own = cpu_seconds_of(std::process::id()) - own0;
-        Ok::<_, String>((elapsed, cpu, own, under))
+        let steal = CpuTicks::now().steal_percent_since(ticks0);
+        Ok::<_, String>((elapsed, cpu, own, steal, under))
     }
     .await;
     let progress = crowd.disconnect().await;
-    let (elapsed, cpu, own, under) = measured?;
+    let (elapsed, cpu, own, steal_percent, under) = measured?;
     under.stop().await;
     let delivered = shared.delivered.load(Relaxed);
     Ok(Run {
@@ -255,8 +263,10 @@ pub async fn run_once(
             .sum(),
         duplicates: shared.duplicates.load(Relaxed),
         deliveries_per_sec: delivered as f64 / elapsed.max(1e-9),
-        cpu_us_per_delivery: cpu * 1e6 / delivered.max(1) as f64,
+        cpu_us_per_delivery: cpu.total() * 1e6 / delivered.max(1) as f64,
+        kernel_us_per_delivery: cpu.kernel * 1e6 / delivered.max(1) as f64,
         loadgen_cpu_us_per_delivery: own * 1e6 / delivered.max(1) as f64,
+        steal_percent,
         p50: shared.latency.quantile(0.5),
         p99: shared.latency.quantile(0.99),
         p999: shared.latency.quantile(0.999),
@@ -495,11 +505,11 @@ pub fn floor_ratios(summaries: &[Summary]) -> Vec<(usize, u64, f64)> {
 
 /// Every run, one line each, for a closer look at the rounds.
 pub fn runs_table(runs: &[Run]) -> String {
-    let mut out = String::from("| subscribers | events/s | round | server | p50 | p99 | p99.9 | deliveries/s | CPU µs per delivery | load generator CPU µs per delivery | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut out = String::from("| subscribers | events/s | round | server | p50 | p99 | p99.9 | deliveries/s | CPU µs per delivery | of it in the kernel | load generator CPU µs per delivery | steal | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in runs {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1}% | {} | {} |",
             r.subscribers,
             r.rate,
             r.round,
@@ -509,7 +519,9 @@ pub fn runs_table(runs: &[Run]) -> String {
             ms(r.p999),
             r.deliveries_per_sec,
             r.cpu_us_per_delivery,
+            r.kernel_us_per_delivery,
             r.loadgen_cpu_us_per_delivery,
+            r.steal_percent,
             r.lost,
             r.duplicates
         );
@@ -527,7 +539,7 @@ pub fn section(
 ) -> String {
     let summaries = summarize(runs);
     let mut out = format!(
-        "{HEADING}\n\nGenerated by `{command_line}` on {machine}. Fan-out at each point (subscribers × events/s per subscriber), {} rounds; each round runs every server and then the floor once, one after another, so their runs alternate. Each cell is the median round and, in parentheses, the worst one (highest latency and CPU, lowest deliveries/s). Latency is from when an event was due to when a subscriber parsed it, on one clock (the load generator, in this process, shares the two cores with the server at every point). Events are due at a steady pace (event *n* at start + *n* / rate) and a server that answers publishes slowly, and so holds the one publisher back past an event's due time, is charged for that wait instead of being offered a lower rate (coordinated omission, corrected as wrk2 does); the publisher's own lateness (its sleep, on its own thread, wakes it a little late now and then) is not charged. CPU is the server process's utime + stime from `/proc/PID/stat` (10 ms ticks) from the first publish until the last delivery, per delivery; lost and duplicated are exact, per subscriber (every event from the warm-up to the last, once), summed over the rounds.\n\nThe floor (`pushwire-bench serve-floor`, `bench/src/floor.rs`) accepts the same connections and writes the same bytes pushwire does for each event (`id: …\\ndata: …\\n\\n` in an HTTP/1.1 chunk) to every socket, from one fan-out loop per core, with nothing else: no HTTP parsing beyond reading the request up to its blank line, no hub, no queue per subscriber; the benchmark hands it each event over a pipe. It is the cost of the system calls alone. **CPU × floor** is a server's median CPU per delivery over the floor's.\n\n**Parameters:** {p:?}.\n\n",
+        "{HEADING}\n\nGenerated by `{command_line}` on {machine}. Fan-out at each point (subscribers × events/s per subscriber), {} rounds; each round runs every server and then the floor once, one after another, so their runs alternate. Each cell is the median round and, in parentheses, the worst one (highest latency and CPU, lowest deliveries/s). Latency is from when an event was due to when a subscriber parsed it, on one clock (the load generator, in this process, shares the two cores with the server at every point). Events are due at a steady pace (event *n* at start + *n* / rate) and a server that answers publishes slowly, and so holds the one publisher back past an event's due time, is charged for that wait instead of being offered a lower rate (coordinated omission, corrected as wrk2 does); the publisher's own lateness (its sleep, on its own thread, wakes it a little late now and then) is not charged. CPU is the server process's utime + stime from `/proc/PID/stat` (10 ms ticks) from the first publish until the last delivery, per delivery (every run's table gives the stime part apart: the kernel's work in the server's system calls, which for a loopback write includes the receiving side's TCP processing and waking the reader); every run also gives the hypervisor's steal during it (this machine is a virtual one; see section 3); lost and duplicated are exact, per subscriber (every event from the warm-up to the last, once), summed over the rounds.\n\nThe floor (`pushwire-bench serve-floor`, `bench/src/floor.rs`) accepts the same connections and writes the same bytes pushwire does for each event (`id: …\\ndata: …\\n\\n` in an HTTP/1.1 chunk) to every socket, from one fan-out loop per core, with nothing else: no HTTP parsing beyond reading the request up to its blank line, no hub, no queue per subscriber; the benchmark hands it each event over a pipe. It is the cost of the system calls alone. **CPU × floor** is a server's median CPU per delivery over the floor's.\n\n**Parameters:** {p:?}.\n\n",
         p.rounds
     );
     out.push_str(&table(&summaries));
@@ -733,7 +745,9 @@ mod tests {
             duplicates: 0,
             deliveries_per_sec: 1000.0 * round as f64,
             cpu_us_per_delivery: cpu,
+            kernel_us_per_delivery: cpu * 0.75,
             loadgen_cpu_us_per_delivery: 10.0,
+            steal_percent: 0.5,
             p50: p99 / 2,
             p99,
             p999: p99 * 2,

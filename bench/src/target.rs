@@ -183,7 +183,12 @@ impl Target {
 
     /// User + system CPU time in seconds, from /proc.
     pub fn cpu_seconds(&self) -> f64 {
-        cpu_seconds_of(self.pid().unwrap_or(0))
+        self.cpu_time().total()
+    }
+
+    /// User and system CPU time, from /proc.
+    pub fn cpu_time(&self) -> CpuTime {
+        cpu_time_of(self.pid().unwrap_or(0))
     }
 
     pub async fn stop(mut self) {
@@ -339,18 +344,50 @@ impl CpuTicks {
 
 /// utime + stime of process `pid` in seconds, from `/proc/PID/stat`.
 pub(crate) fn cpu_seconds_of(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    ticks_in_stat(&stat) as f64 / clock_ticks_per_second()
+    cpu_time_of(pid).total()
 }
 
-/// utime + stime (the 14th and 15th fields) of a `/proc/PID/stat` line, in
-/// clock ticks. The command name in parentheses may hold spaces, so the
+/// A process's CPU time in seconds: in its own code (user) and in the
+/// kernel on its behalf (system calls, and the loopback delivery they do).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CpuTime {
+    pub user: f64,
+    pub kernel: f64,
+}
+
+impl CpuTime {
+    pub fn total(self) -> f64 {
+        self.user + self.kernel
+    }
+
+    /// What was spent from `earlier` until `self`.
+    pub fn since(self, earlier: CpuTime) -> CpuTime {
+        CpuTime {
+            user: self.user - earlier.user,
+            kernel: self.kernel - earlier.kernel,
+        }
+    }
+}
+
+/// The CPU time of process `pid`, from `/proc/PID/stat` (zero when gone).
+pub(crate) fn cpu_time_of(pid: u32) -> CpuTime {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let (user, kernel) = user_and_kernel_ticks(&stat);
+    let per_second = clock_ticks_per_second();
+    CpuTime {
+        user: user as f64 / per_second,
+        kernel: kernel as f64 / per_second,
+    }
+}
+
+/// utime and stime (the 14th and 15th fields) of a `/proc/PID/stat` line,
+/// in clock ticks. The command name in parentheses may hold spaces, so the
 /// fields are counted after its closing parenthesis.
-pub(crate) fn ticks_in_stat(stat: &str) -> u64 {
+fn user_and_kernel_ticks(stat: &str) -> (u64, u64) {
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-    field(11).unwrap_or(0) + field(12).unwrap_or(0)
+    (field(11).unwrap_or(0), field(12).unwrap_or(0))
 }
 
 /// `getconf CLK_TCK`, read once: sysconf(_SC_CLK_TCK) is 100 on every
@@ -371,6 +408,13 @@ pub(crate) fn clock_ticks_per_second() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_ticks_are_read_after_the_command_name() {
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 7 5 0 0 20 0 1 0";
+        assert_eq!(user_and_kernel_ticks(stat), (7, 5));
+        assert_eq!(user_and_kernel_ticks(""), (0, 0));
+    }
 
     #[test]
     fn steal_is_the_eighth_figure_of_the_cpu_line_over_all_of_them() {
