@@ -138,8 +138,7 @@ pub struct Run {
     /// The load generator's (this process's) CPU per delivery: the other
     /// tenant of the two cores, which parses every event.
     pub loadgen_cpu_us_per_delivery: f64,
-    /// The hypervisor's steal during the run (see
-    /// [`CpuTicks`](crate::target::CpuTicks)).
+    /// The hypervisor's steal during the run (see [`CpuTicks`]).
     pub steal_percent: f64,
     pub p50: u64,
     pub p99: u64,
