@@ -246,6 +246,8 @@ pub async fn run_once(
     let (elapsed, cpu, own, steal_percent, under) = measured?;
     under.stop().await;
     let delivered = shared.delivered.load(Relaxed);
+    // Seconds of CPU to µs per delivery.
+    let us_per_delivery = 1e6 / delivered.max(1) as f64;
     Ok(Run {
         who,
         subscribers,
@@ -262,9 +264,9 @@ pub async fn run_once(
             .sum(),
         duplicates: shared.duplicates.load(Relaxed),
         deliveries_per_sec: delivered as f64 / elapsed.max(1e-9),
-        cpu_us_per_delivery: cpu.total() * 1e6 / delivered.max(1) as f64,
-        kernel_us_per_delivery: cpu.kernel * 1e6 / delivered.max(1) as f64,
-        loadgen_cpu_us_per_delivery: own * 1e6 / delivered.max(1) as f64,
+        cpu_us_per_delivery: cpu.total() * us_per_delivery,
+        kernel_us_per_delivery: cpu.kernel * us_per_delivery,
+        loadgen_cpu_us_per_delivery: own * us_per_delivery,
         steal_percent,
         p50: shared.latency.quantile(0.5),
         p99: shared.latency.quantile(0.99),
@@ -778,6 +780,17 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.lines().count(), 2 + 3, "{text}");
+    }
+
+    #[test]
+    fn every_run_shows_its_kernel_cpu_and_steal() {
+        let text = runs_table(&[run(Who::Server(Kind::Pushwire), 1_000, 100, 2, 40_000, 8.0)]);
+        assert_eq!(
+            text.lines().nth(2),
+            Some("| 1000 | 100 | 2 | pushwire | 20.0 ms | 40.0 ms | 80.0 ms | 2000 | 8.00 | 6.00 | 10.00 | 0.5% | 1 | 0 |"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 3, "{text}");
     }
 
     #[test]
