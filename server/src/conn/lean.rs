@@ -84,20 +84,33 @@ where
 {
     fn answer(&self, req: Request<Full<Bytes>>) -> Pin<Box<dyn Future<Output = Response> + Send>> {
         let mut service = self.clone();
-        Box::pin(async move {
-            // `call` inside too: a service may do its work there.
-            let (res, gate) = CountWoken::new(async { service.call(req).await }).await;
-            // In the box, not in the connection's future: held across this
-            // wait, the response would enlarge every held connection.
-            if let Some(delivery_first) = gate {
-                delivery_first.await;
-            }
-            match res {
+        // `call` inside too: a service may do its work there.
+        answer_after_deliveries(async move {
+            match service.call(req).await {
                 Ok(res) => res,
                 Err(never) => match never {},
             }
         })
     }
+}
+
+/// `answer`, boxed, to be written once the subscribers a publish in it woke
+/// have written ([`delivery_first`](crate::hub::delivery_first)).
+pub(crate) fn answer_after_deliveries<F>(
+    answer: F,
+) -> Pin<Box<dyn Future<Output = Response> + Send>>
+where
+    F: Future<Output = Response> + Send + 'static,
+{
+    Box::pin(async move {
+        let (res, gate) = CountWoken::new(answer).await;
+        // In the box, not in the connection's future: held across this
+        // wait, the response would enlarge every held connection.
+        if let Some(delivery_first) = gate {
+            delivery_first.await;
+        }
+        res
+    })
 }
 
 /// Serves requests on `socket` until it closes, the server shuts down, or a

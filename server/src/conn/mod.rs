@@ -10,7 +10,8 @@
 //!    `Retry-After` and closed, so the server never runs out of file
 //!    descriptors serving streams it cannot keep.
 //! 3. **lean HTTP/1.1**: [`lean`] serves the connection's requests, reading
-//!    each head with [`head`] and writing each response with [`response`].
+//!    each head with [`head`] and writing each response with [`response`];
+//!    a publish skips warp's routing ([`shortcut`]).
 //! 4. **hand-off**: from the first request the lean path does not serve
 //!    (`HEAD`, chunked or larger bodies, `Expect`, upgrades), hyper serves
 //!    the rest of the connection ([`handoff`]).
@@ -46,6 +47,7 @@ use crate::web::App;
 use handoff::{DeadlineBody, Prefixed};
 use lean::Outcome;
 use limit::{reject_full, ConnectionGuard, ConnectionLimit};
+use shortcut::PublishShortcut;
 
 mod handoff;
 pub(crate) mod head;
@@ -53,6 +55,7 @@ mod lean;
 mod limit;
 mod panics;
 mod response;
+mod shortcut;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -103,7 +106,7 @@ async fn run(
         app.shutdown.clone(),
     ));
     let shared = Arc::new(ConnectionShared {
-        routes: warp::service(routes::routes(app.clone())),
+        routes: connection_routes(&app),
         stats: app.stats.clone(),
         shutdown: app.shutdown.clone(),
         request_timeout: app.config.request_timeout(),
@@ -209,6 +212,12 @@ impl<R> ConnectionRoutes for R where
             Future: Send + 'static,
         > + Clone
 {
+}
+
+/// Every route of the server, publishes on the lean path taken by the
+/// [`shortcut`].
+fn connection_routes(app: &App) -> impl ConnectionRoutes {
+    PublishShortcut::new(app.clone(), warp::service(routes::routes(app.clone())))
 }
 
 /// One connection: served by [`lean`] while its requests are ones it
@@ -317,7 +326,7 @@ mod size_tests {
     async fn a_connection_task_does_not_grow() {
         let app = App::new(crate::Config::default());
         let shared = Arc::new(ConnectionShared {
-            routes: warp::service(routes::routes(app.clone())),
+            routes: connection_routes(&app),
             stats: app.stats.clone(),
             shutdown: app.shutdown.clone(),
             request_timeout: app.config.request_timeout(),

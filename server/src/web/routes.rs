@@ -120,6 +120,8 @@ pub(crate) fn fixed_topics_route(app: &App, topics: Vec<String>) -> BoxedFilter<
 }
 
 /// `POST /api/topics/{topic}`: authorise, read the body (bounded), publish.
+/// The lean path serves most publishes without this filter
+/// ([`conn::shortcut`](crate::conn)), through the same [`publish_answer`].
 pub(crate) fn publish_route(app: &App) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "topics" / String)
         .and(warp::post())
@@ -135,16 +137,34 @@ pub(crate) fn publish_route(app: &App) -> BoxedFilter<(Response,)> {
              key: Option<String>,
              length: Option<u64>,
              body| async move {
-                let result = async {
-                    app.auth.publisher(&creds, &topic)?;
-                    let max = app.config.max_body_bytes;
-                    let bytes = publish::read_limited(length, body, max).await?;
-                    publish::publish(&app, &topic, &bytes, key.as_deref()).await
-                };
-                respond(result.await)
+                publish_answer(&app, &topic, &creds, key.as_deref(), length, body).await
             },
         )
         .boxed()
+}
+
+/// The publish route's answer, from the parts of its request: authorise,
+/// read the body (at most `--max-body-bytes`), publish.
+pub(crate) async fn publish_answer<S, B, E>(
+    app: &App,
+    topic: &str,
+    creds: &Credentials,
+    idempotency_key: Option<&str>,
+    content_length: Option<u64>,
+    body: S,
+) -> Response
+where
+    S: futures_util::Stream<Item = std::result::Result<B, E>>,
+    B: bytes::Buf,
+    E: std::error::Error + 'static,
+{
+    let result = async {
+        app.auth.publisher(creds, topic)?;
+        let max = app.config.max_body_bytes;
+        let bytes = publish::read_limited(content_length, body, max).await?;
+        publish::publish(app, topic, &bytes, idempotency_key).await
+    };
+    respond(result.await)
 }
 
 /// `GET /api/topics/{topic}/events`
@@ -217,10 +237,13 @@ fn demo_token_route(app: &App) -> BoxedFilter<(Response,)> {
 fn credentials() -> impl Filter<Extract = (Credentials,), Error = Infallible> + Clone {
     warp::header::headers_cloned()
         .and(query::raw())
-        .map(|headers: HeaderMap, raw: String| {
-            let query = Query::parse(&raw).unwrap_or_default();
-            Credentials::from_request(&headers, &query)
-        })
+        .map(|headers: HeaderMap, raw: String| credentials_of(&headers, &raw))
+}
+
+/// The credentials of a request with these headers and raw query string; a
+/// query string that does not parse carries none.
+pub(crate) fn credentials_of(headers: &HeaderMap, raw_query: &str) -> Credentials {
+    Credentials::from_request(headers, &Query::parse(raw_query).unwrap_or_default())
 }
 
 /// `GET /api/stats`
@@ -387,12 +410,18 @@ fn with_cors(
 /// Adds `X-Pushwire-Node: <--node-name>` to every response, so a client
 /// (or a test) behind a load balancer sees which node answered.
 pub(crate) fn node_header(app: &App, routes: BoxedFilter<(Response,)>) -> BoxedFilter<(Response,)> {
-    let name = HeaderValue::from_str(&app.config.node_name)
-        .unwrap_or_else(|_| HeaderValue::from_static("pushwire"));
+    let name = node_name(app);
     routes
         .map(move |mut res: Response| {
             res.headers_mut().insert(NODE_HEADER, name.clone());
             res
         })
         .boxed()
+}
+
+/// The value of the node header: `--node-name`, or `pushwire` when that is
+/// not a valid header value.
+pub(crate) fn node_name(app: &App) -> HeaderValue {
+    HeaderValue::from_str(&app.config.node_name)
+        .unwrap_or_else(|_| HeaderValue::from_static("pushwire"))
 }
