@@ -18,6 +18,26 @@
 //! median 3.4% to 10.6% of the CPU time (BENCHMARKS.md, *Where pushwire is
 //! behind*).
 //!
+//! Then one yield of the CPU, for the reader's sake: a loopback write
+//! wakes its reader on the writer's CPU (a scheduler trace, `perf record
+//! -e sched:*`, 1 s, tracing on), so a load generator, or a proxy in front
+//! of the server, takes turns with the server on one vCPU. Answering
+//! first, the publisher took the server's CPU after 1,796 of 1,935 answers,
+//! and the event left a median 57 µs after its answer. Delivering first
+//! without the yield, the events' readers and the publisher ran on both
+//! vCPUs about equally (11,008 and 12,111 scheduler events), and on this
+//! virtual machine a wake-up on the other vCPU is where the hypervisor's
+//! steal lands. With it (step 4), the subscriber read before the answer
+//! was written in 1,982 of 2,007 events, and 70% of the scheduler's events
+//! stayed on one vCPU. Measured with `pushwire-bench --scenarios single`,
+//! three invocations of 3 rounds each, alternating with hyperlane: median
+//! 93–103 µs with the yield, 117–130 without, hyperlane 141–150; every
+//! round's p99 189–1,209 µs at 0.4–1.7% steal with it (the nine rounds'
+//! median 449), 341–11,100 µs at 0.7–4.2% without, hyperlane 319–877 µs at
+//! 0.6–1.4% (median 464). Answering first instead gave a median of 155 and
+//! 164 µs, p99 401–758 µs. With nothing else to run, the yield returns at
+//! once (0.75 µs per `sched_yield` here).
+//!
 //! How, without the scheduler's help: `tokio::task::yield_now` after a
 //! publish gave the same order, but a yielding task makes its worker look
 //! for work and wake the other worker on every publish (7,815 `futex`
@@ -36,6 +56,9 @@
 //!    [`ConnectionTask`] opens every gate in the list. Woken from inside a
 //!    running task, the answer takes the now empty LIFO slot: no other
 //!    worker is disturbed.
+//! 4. Having opened a gate, the thread yields its CPU once
+//!    ([`std::thread::yield_now`]), so that the reader the subscriber's
+//!    write woke on this CPU reads before the answer wakes the publisher.
 //!
 //! Why it cannot hang: an answer waits only when it woke a connection's
 //! task, tokio polls every woken task, and the end of *any* connection
@@ -116,17 +139,24 @@ pub(crate) fn note_woken(connections: usize) {
     });
 }
 
-/// Opens every listed gate.
+/// Opens every listed gate, then yields the CPU once (step 4 of the
+/// module docs).
 fn open_gates() {
     if LISTED_COUNT.load(Ordering::Relaxed) == 0 {
         return;
     }
     let gates = std::mem::take(&mut *lock_gates());
     LISTED_COUNT.fetch_sub(gates.len(), Ordering::Relaxed);
+    if gates.is_empty() {
+        return;
+    }
     for gate in gates {
         gate.open.store(true, Ordering::Release);
         gate.answer.wake();
     }
+    // Step 4 of the module docs: a local reader of the event just written
+    // runs before the answer goes out.
+    std::thread::yield_now();
 }
 
 fn lock_gates() -> std::sync::MutexGuard<'static, Vec<Arc<Gate>>> {
