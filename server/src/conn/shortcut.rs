@@ -241,138 +241,103 @@ mod tests {
     /// Header lines of a test request, raw.
     type Headers<'a> = &'a [(&'a str, &'a [u8])];
 
+    const DATA: &str = r#"{"event":"e","data":{"n":1}}"#;
+    const TOO_LONG: &str =
+        r#"{"data":"more than sixty-four bytes of body, which the limit refuses"}"#;
+
+    /// A publish (`POST`), the status both answers must have, and whether
+    /// the two answers carry the same event id (none, or the key's).
+    type Case = (&'static str, Headers<'static>, &'static str, u16, bool);
+
+    const OPEN: &[Case] = &[
+        ("/api/topics/t1", &[JSON], DATA, 202, false),
+        ("/api/topics/t1", &[], r#"{"text":"plain"}"#, 202, false),
+        (
+            "/api/topics/t1?x=1",
+            &[JSON, ("origin", ALLOWED_ORIGIN.as_bytes())],
+            DATA,
+            202,
+            false,
+        ),
+        (
+            "/api/topics/t1",
+            &[JSON, ("origin", b"https://other.example")],
+            DATA,
+            202,
+            false,
+        ),
+        // Both publishes carry the key: the second gets the first's id.
+        (
+            "/api/topics/t1",
+            &[JSON, ("idempotency-key", b"k-1")],
+            DATA,
+            202,
+            true,
+        ),
+        ("/api/topics/t1", &[JSON], "{not json", 400, true),
+        (
+            "/api/topics/t1",
+            &[JSON],
+            r#"{"data":1,"text":"both"}"#,
+            400,
+            true,
+        ),
+        ("/api/topics/bad%20topic", &[JSON], DATA, 400, true),
+        (
+            "/api/topics/t1",
+            &[JSON, ("content-length", b"65")],
+            DATA,
+            413,
+            true,
+        ),
+        ("/api/topics/t1", &[JSON], TOO_LONG, 413, true),
+        // A token in the URL is refused only where one is needed.
+        ("/api/topics/t1?access_token=x", &[JSON], DATA, 202, false),
+    ];
+
+    /// With `--publish-token` set to [`TOKEN`].
+    const GUARDED: &[Case] = &[
+        ("/api/topics/t1", &[JSON], DATA, 401, true),
+        (
+            "/api/topics/t1",
+            &[JSON, ("authorization", b"Bearer wrong")],
+            DATA,
+            401,
+            true,
+        ),
+        (
+            "/api/topics/t1",
+            &[JSON, ("authorization", b"Bearer s3cret")],
+            DATA,
+            202,
+            false,
+        ),
+        (
+            "/api/topics/t1?access_token=s3cret",
+            &[JSON],
+            DATA,
+            401,
+            true,
+        ),
+        (
+            "/api/topics/t1",
+            &[JSON, ("authorization", b"Bearer \xff")],
+            DATA,
+            401,
+            true,
+        ),
+    ];
+
     #[tokio::test]
     async fn the_shortcut_answers_every_publish_as_the_route_does() {
-        let open = app(None);
-        let post =
-            |uri: &'static str, headers: Vec<(&'static str, &'static [u8])>, body: &'static str| {
-                move || request("POST", uri, &headers, body)
-            };
-        let data = r#"{"event":"e","data":{"n":1}}"#;
-        let cases: Vec<(_, http::StatusCode, bool)> = vec![
-            (
-                post("/api/topics/t1", vec![JSON], data),
-                http::StatusCode::ACCEPTED,
-                false,
-            ),
-            (
-                post("/api/topics/t1", vec![], r#"{"text":"plain"}"#),
-                http::StatusCode::ACCEPTED,
-                false,
-            ),
-            (
-                post(
-                    "/api/topics/t1?x=1",
-                    vec![JSON, ("origin", ALLOWED_ORIGIN.as_bytes())],
-                    data,
-                ),
-                http::StatusCode::ACCEPTED,
-                false,
-            ),
-            (
-                post(
-                    "/api/topics/t1",
-                    vec![JSON, ("origin", b"https://other.example")],
-                    data,
-                ),
-                http::StatusCode::ACCEPTED,
-                false,
-            ),
-            // Both publishes carry the key: the second gets the first's id.
-            (
-                post(
-                    "/api/topics/t1",
-                    vec![JSON, ("idempotency-key", b"k-1")],
-                    data,
-                ),
-                http::StatusCode::ACCEPTED,
-                true,
-            ),
-            (
-                post("/api/topics/t1", vec![JSON], "{not json"),
-                http::StatusCode::BAD_REQUEST,
-                true,
-            ),
-            (
-                post("/api/topics/t1", vec![JSON], r#"{"data":1,"text":"both"}"#),
-                http::StatusCode::BAD_REQUEST,
-                true,
-            ),
-            (
-                post("/api/topics/bad%20topic", vec![JSON], data),
-                http::StatusCode::BAD_REQUEST,
-                true,
-            ),
-            (
-                post(
-                    "/api/topics/t1",
-                    vec![JSON, ("content-length", b"65")],
-                    data,
-                ),
-                http::StatusCode::PAYLOAD_TOO_LARGE,
-                true,
-            ),
-            (
-                post(
-                    "/api/topics/t1",
-                    vec![JSON],
-                    r#"{"data":"more than sixty-four bytes of body, which the limit refuses"}"#,
-                ),
-                http::StatusCode::PAYLOAD_TOO_LARGE,
-                true,
-            ),
-            // A token in the URL is refused only where one is needed.
-            (
-                post("/api/topics/t1?access_token=x", vec![JSON], data),
-                http::StatusCode::ACCEPTED,
-                false,
-            ),
-        ];
-        for (req, status, same_id) in cases {
-            assert_eq!(same_answer(&open, req).await, (status, same_id));
-        }
-        let guarded = app(Some(TOKEN));
-        let cases: Vec<(_, http::StatusCode, bool)> = vec![
-            (
-                post("/api/topics/t1", vec![JSON], data),
-                http::StatusCode::UNAUTHORIZED,
-                true,
-            ),
-            (
-                post(
-                    "/api/topics/t1",
-                    vec![JSON, ("authorization", b"Bearer wrong")],
-                    data,
-                ),
-                http::StatusCode::UNAUTHORIZED,
-                true,
-            ),
-            (
-                post(
-                    "/api/topics/t1",
-                    vec![JSON, ("authorization", b"Bearer s3cret")],
-                    data,
-                ),
-                http::StatusCode::ACCEPTED,
-                false,
-            ),
-            (
-                post("/api/topics/t1?access_token=s3cret", vec![JSON], data),
-                http::StatusCode::UNAUTHORIZED,
-                true,
-            ),
-            (
-                post(
-                    "/api/topics/t1",
-                    vec![JSON, ("authorization", b"Bearer \xff")],
-                    data,
-                ),
-                http::StatusCode::UNAUTHORIZED,
-                true,
-            ),
-        ];
-        for (req, status, same_id) in cases {
-            assert_eq!(same_answer(&guarded, req).await, (status, same_id));
+        for (app, cases) in [(app(None), OPEN), (app(Some(TOKEN)), GUARDED)] {
+            for &(uri, headers, body, status, same_id) in cases {
+                let answer = same_answer(&app, || request("POST", uri, headers, body)).await;
+                assert_eq!(
+                    answer,
+                    (http::StatusCode::from_u16(status).unwrap(), same_id)
+                );
+            }
         }
     }
 
