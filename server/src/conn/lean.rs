@@ -469,6 +469,35 @@ mod delivery_first_tests {
     }
 
     alone! {
+        /// A publish to more than [`MAX_WOKEN`] subscribers answers first
+        /// even when it wakes only one connection (the others still busy
+        /// with earlier events, as on a saturated server).
+        fn a_publish_to_many_that_wakes_one_answers_first() {
+            use crate::hub::delivery_first::MAX_WOKEN;
+            let hub = Hub::new();
+            let (client, server_side) = publisher().await;
+            // Subscribed, never polled: reached, not woken.
+            let mut busy = Vec::new();
+            for _ in 0..MAX_WOKEN {
+                busy.push(subscribed(&hub).await);
+            }
+            let peek = client.try_clone().unwrap();
+            let mut subscription = subscribed(&hub).await;
+            let subscriber = tokio::spawn(ConnectionTask::new(async move {
+                subscription.next().await.unwrap();
+                answer_written(&peek)
+            }));
+            tokio::task::yield_now().await; // it now waits for its event
+            let routes = Publishing::to(hub);
+            let answered = publish_while(routes, &client, server_side, subscriber)
+                .await
+                .unwrap();
+            assert!(answered, "the answer waited for the one connection woken");
+            drop(busy);
+        }
+    }
+
+    alone! {
         /// A subscriber that is not one of the server's connections (a
         /// stream in a user's own app) does not hold the answer back.
         fn a_subscriber_outside_the_connections_does_not_hold_the_answer() {

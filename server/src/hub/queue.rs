@@ -136,6 +136,7 @@ impl QueueSender {
                 (take_waker(&mut st), Ok(()))
             }
         };
+        wakes.reached += 1;
         // Woken outside this lock too, so the receiver never wakes into it.
         if let Some((w, in_connection)) = waker {
             wakes.connections += usize::from(in_connection);
@@ -151,13 +152,15 @@ impl QueueSender {
 /// for the queueing alone, not for 10,000 wake-ups into the runtime, and a
 /// woken task never finds the hub locked by its own wake-up.
 ///
-/// It also counts the receivers that are connection tasks, for
-/// [`delivery_first`]: the answer of the publish that wakes them waits for
-/// them to write first.
+/// It also counts the receivers reached and those woken that are
+/// connection tasks, for [`delivery_first`]: the answer of a publish to a
+/// few subscribers waits for them to write first.
 #[derive(Debug, Default)]
 pub struct Wakeups {
     wakers: Vec<Waker>,
     connections: usize,
+    /// Receivers the frames went to, woken or not.
+    reached: usize,
 }
 
 impl Wakeups {
@@ -165,7 +168,7 @@ impl Wakeups {
     pub fn wake_all(self) {
         // Before the wake-ups: a woken subscriber may run (and finish its
         // poll) on another worker at once.
-        delivery_first::note_woken(self.connections);
+        delivery_first::note_woken(self.connections, self.reached);
         self.wakers.into_iter().for_each(Waker::wake);
     }
 }
