@@ -249,83 +249,31 @@ mod tests {
     /// the two answers carry the same event id (none, or the key's).
     type Case = (&'static str, Headers<'static>, &'static str, u16, bool);
 
+    #[rustfmt::skip]
     const OPEN: &[Case] = &[
         ("/api/topics/t1", &[JSON], DATA, 202, false),
         ("/api/topics/t1", &[], r#"{"text":"plain"}"#, 202, false),
-        (
-            "/api/topics/t1?x=1",
-            &[JSON, ("origin", ALLOWED_ORIGIN.as_bytes())],
-            DATA,
-            202,
-            false,
-        ),
-        (
-            "/api/topics/t1",
-            &[JSON, ("origin", b"https://other.example")],
-            DATA,
-            202,
-            false,
-        ),
+        ("/api/topics/t1?x=1", &[JSON, ("origin", ALLOWED_ORIGIN.as_bytes())], DATA, 202, false),
+        ("/api/topics/t1", &[JSON, ("origin", b"https://other.example")], DATA, 202, false),
         // Both publishes carry the key: the second gets the first's id.
-        (
-            "/api/topics/t1",
-            &[JSON, ("idempotency-key", b"k-1")],
-            DATA,
-            202,
-            true,
-        ),
+        ("/api/topics/t1", &[JSON, ("idempotency-key", b"k-1")], DATA, 202, true),
         ("/api/topics/t1", &[JSON], "{not json", 400, true),
-        (
-            "/api/topics/t1",
-            &[JSON],
-            r#"{"data":1,"text":"both"}"#,
-            400,
-            true,
-        ),
+        ("/api/topics/t1", &[JSON], r#"{"data":1,"text":"both"}"#, 400, true),
         ("/api/topics/bad%20topic", &[JSON], DATA, 400, true),
-        (
-            "/api/topics/t1",
-            &[JSON, ("content-length", b"65")],
-            DATA,
-            413,
-            true,
-        ),
+        ("/api/topics/t1", &[JSON, ("content-length", b"65")], DATA, 413, true),
         ("/api/topics/t1", &[JSON], TOO_LONG, 413, true),
         // A token in the URL is refused only where one is needed.
         ("/api/topics/t1?access_token=x", &[JSON], DATA, 202, false),
     ];
 
     /// With `--publish-token` set to [`TOKEN`].
+    #[rustfmt::skip]
     const GUARDED: &[Case] = &[
         ("/api/topics/t1", &[JSON], DATA, 401, true),
-        (
-            "/api/topics/t1",
-            &[JSON, ("authorization", b"Bearer wrong")],
-            DATA,
-            401,
-            true,
-        ),
-        (
-            "/api/topics/t1",
-            &[JSON, ("authorization", b"Bearer s3cret")],
-            DATA,
-            202,
-            false,
-        ),
-        (
-            "/api/topics/t1?access_token=s3cret",
-            &[JSON],
-            DATA,
-            401,
-            true,
-        ),
-        (
-            "/api/topics/t1",
-            &[JSON, ("authorization", b"Bearer \xff")],
-            DATA,
-            401,
-            true,
-        ),
+        ("/api/topics/t1", &[JSON, ("authorization", b"Bearer wrong")], DATA, 401, true),
+        ("/api/topics/t1", &[JSON, ("authorization", b"Bearer s3cret")], DATA, 202, false),
+        ("/api/topics/t1?access_token=s3cret", &[JSON], DATA, 401, true),
+        ("/api/topics/t1", &[JSON, ("authorization", b"Bearer \xff")], DATA, 401, true),
     ];
 
     #[tokio::test]

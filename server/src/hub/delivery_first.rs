@@ -120,7 +120,12 @@ pub(crate) fn in_connection() -> bool {
 /// worst p99 from 924 to 2,386 ms (`pushwire-bench --scenarios sweep
 /// --points 10000x100`, two rounds each; the cause is not traced). A large
 /// fan-out's first deliveries go out in the woken tasks' order anyway; the
-/// order of writes matters where one subscriber waits for one event.
+/// order of writes matters where one subscriber waits for one event. The
+/// subscribers reached are counted, not those woken: on a saturated server
+/// a publish to 1,000 finds most of them busy and wakes a few, and waiting
+/// (and yielding, step 4) for those cost 1.55–2.29 µs of CPU per delivery
+/// at 1,000 × 1,000 against 1.23–1.31 µs answering first (two alternating
+/// rounds each).
 pub(crate) const MAX_WOKEN: usize = 16;
 
 /// The hub is about to wake `connections` connection tasks, of the
