@@ -450,8 +450,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_server_that_listens_is_waited_for() {
-        let addr = free_addr().unwrap();
-        let _listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        // Bound to port 0 at once: a port picked free and bound again later
+        // can be taken in between by any socket of the parallel tests (it
+        // failed that way in CI, AddrInUse).
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let mut child = Command::new("sleep")
             .arg("30")
             .kill_on_drop(true)
