@@ -32,13 +32,13 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request};
 use http_body_util::{BodyExt, Full};
-use pushwire_protocol::names::{IDEMPOTENCY_KEY_HEADER, NODE_HEADER};
+use pushwire_protocol::names::IDEMPOTENCY_KEY_HEADER;
 use tower_service::Service;
 use warp::reply::Response;
 
 use super::handoff::DeadlineBody;
 use super::lean::{self, answer_after_deliveries};
-use crate::web::routes::{credentials_of, node_name, publish_answer};
+use crate::web::routes::{credentials_of, node_name, publish_answer, with_node_name};
 use crate::web::App;
 
 /// The path prefix of the publish route.
@@ -121,9 +121,7 @@ impl<R: lean::Routes> lean::Routes for PublishShortcut<R> {
                 body,
             )
             .await;
-            let mut res = app.cors.apply(taken.origin.as_deref(), res);
-            res.headers_mut().insert(NODE_HEADER, node);
-            res
+            with_node_name(app.cors.apply(taken.origin.as_deref(), res), &node)
         })
     }
 }

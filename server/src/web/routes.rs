@@ -412,11 +412,15 @@ fn with_cors(
 pub(crate) fn node_header(app: &App, routes: BoxedFilter<(Response,)>) -> BoxedFilter<(Response,)> {
     let name = node_name(app);
     routes
-        .map(move |mut res: Response| {
-            res.headers_mut().insert(NODE_HEADER, name.clone());
-            res
-        })
+        .map(move |res: Response| with_node_name(res, &name))
         .boxed()
+}
+
+/// `res` with the node header set to `name` (from [`node_name`]): the one
+/// place both the routes and the lean path's publish shortcut name the node.
+pub(crate) fn with_node_name(mut res: Response, name: &HeaderValue) -> Response {
+    res.headers_mut().insert(NODE_HEADER, name.clone());
+    res
 }
 
 /// The value of the node header: `--node-name`, or `pushwire` when that is
