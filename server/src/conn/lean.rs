@@ -433,14 +433,14 @@ mod delivery_first_tests {
     }
 
     alone! {
-        /// A publish to more than [`MAX_WOKEN`] connections answers first:
+        /// A publish to more than [`MAX_REACHED`] connections answers first:
         /// its subscribers all find the answer written.
         fn a_publish_to_many_connections_answers_first() {
-            use crate::hub::delivery_first::MAX_WOKEN;
+            use crate::hub::delivery_first::MAX_REACHED;
             let hub = Hub::new();
             let (client, server_side) = publisher().await;
             let mut subscribers = Vec::new();
-            for _ in 0..=MAX_WOKEN {
+            for _ in 0..=MAX_REACHED {
                 let peek = client.try_clone().unwrap();
                 let mut subscription = subscribed(&hub).await;
                 subscribers.push(tokio::spawn(ConnectionTask::new(async move {
@@ -462,23 +462,23 @@ mod delivery_first_tests {
                 .unwrap();
             assert_eq!(
                 answered,
-                vec![true; MAX_WOKEN + 1],
+                vec![true; MAX_REACHED + 1],
                 "some ran before the answer"
             );
         }
     }
 
     alone! {
-        /// A publish to more than [`MAX_WOKEN`] subscribers answers first
+        /// A publish to more than [`MAX_REACHED`] subscribers answers first
         /// even when it wakes only one connection (the others still busy
         /// with earlier events, as on a saturated server).
         fn a_publish_to_many_that_wakes_one_answers_first() {
-            use crate::hub::delivery_first::MAX_WOKEN;
+            use crate::hub::delivery_first::MAX_REACHED;
             let hub = Hub::new();
             let (client, server_side) = publisher().await;
             // Subscribed, never polled: reached, not woken.
             let mut busy = Vec::new();
-            for _ in 0..MAX_WOKEN {
+            for _ in 0..MAX_REACHED {
                 busy.push(subscribed(&hub).await);
             }
             let peek = client.try_clone().unwrap();

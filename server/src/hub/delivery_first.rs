@@ -47,7 +47,7 @@
 //!    subscriber's queue notes whether its waker was registered from one
 //!    ([`in_connection`]).
 //! 2. The answer's future runs inside [`CountWoken`]. When a publish in it
-//!    reached at most [`MAX_WOKEN`] subscribers and is about to wake
+//!    reached at most [`MAX_REACHED`] subscribers and is about to wake
 //!    connections among them, the hub's
 //!    [`Wakeups`](super::queue::Wakeups) calls [`note_woken`], which leaves
 //!    a [`DeliveryFirst`] gate for the answer in a list here, *before* the
@@ -126,14 +126,14 @@ pub(crate) fn in_connection() -> bool {
 /// (and yielding, step 4) for those cost 1.55–2.29 µs of CPU per delivery
 /// at 1,000 × 1,000 against 1.23–1.31 µs answering first (two alternating
 /// rounds each).
-pub(crate) const MAX_WOKEN: usize = 16;
+pub(crate) const MAX_REACHED: usize = 16;
 
 /// The hub is about to wake `connections` connection tasks, of the
 /// `reached` subscribers a publish queued its frame for: when an answer is
 /// being counted ([`CountWoken`]), has no gate yet, woke one at least and
-/// reached at most [`MAX_WOKEN`], lists one.
+/// reached at most [`MAX_REACHED`], lists one.
 pub(crate) fn note_woken(connections: usize, reached: usize) {
-    if connections == 0 || reached > MAX_WOKEN || !COUNTING.with(Cell::get) {
+    if connections == 0 || reached > MAX_REACHED || !COUNTING.with(Cell::get) {
         return;
     }
     LISTED.with(|listed| {
